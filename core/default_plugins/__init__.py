@@ -1,0 +1,1 @@
+"""Core features written as plugins on the public hooks (``trylast``): replaceable."""

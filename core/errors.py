@@ -1,0 +1,60 @@
+"""Domain errors: each carries a user-facing message and, where useful, field errors.
+
+Views turn them into an HTML message or a JSON problem with a 4xx status; they never
+become a 500.
+"""
+from __future__ import annotations
+
+
+class SiyuError(Exception):
+    """Base class. ``status`` is the HTTP status a web layer should answer with."""
+
+    status = 400
+    code = "error"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None, **data):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.data = data
+
+    def problem(self) -> dict:
+        """An RFC 9457 style problem object."""
+        body = {"type": f"about:siyu/{self.code}", "title": self.message, "status": self.status}
+        if self.fields:
+            body["errors"] = self.fields
+        return body
+
+
+class ValidationError(SiyuError):
+    code = "validation"
+    status = 422
+
+
+class NotFound(SiyuError):
+    code = "not-found"
+    status = 404
+
+
+class OutOfStock(SiyuError):
+    code = "out-of-stock"
+    status = 409
+
+
+class InvalidTransition(SiyuError):
+    """A state change that the order's current state does not allow."""
+
+    code = "invalid-transition"
+    status = 409
+
+
+class PaymentError(SiyuError):
+    code = "payment"
+    status = 402
+
+
+class PluginError(SiyuError):
+    """A plugin raised inside a transactional hook; the whole change was rolled back."""
+
+    code = "plugin"
+    status = 409

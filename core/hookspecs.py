@@ -1,0 +1,215 @@
+"""Every core hook, grouped by the stage at which Siyu calls it.
+
+This module is the hook reference: ``docs/hooks.md`` is generated from these docstrings
+(``flask siyu docs hooks``) and a test fails when it is stale or a hook lacks a docstring.
+
+Conventions (as in pluggy and datasette):
+
+- ``register_*(register)`` hooks contribute things; call ``register(...)`` once per thing.
+- ``*_from_request`` / ``firstresult`` hooks decide one thing: the first non-``None`` wins.
+- ``on_*`` hooks are notifications.
+- An implementation may accept any subset of a hook's arguments.
+- "In a transaction" means the hook runs inside the database transaction of the state
+  change: raising aborts the whole change and nothing is written. Display hooks (slots)
+  are isolated: a failing implementation is logged and skipped, the page still renders.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+from siyu.core import hookspec
+
+if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    import click
+    import pluggy
+    from sqlalchemy.orm import Session
+
+    from siyu.core.models import Member, Order, Payment, Product, Refund
+    from siyu.core.pricing import Adjustment, PricedCart
+
+
+# --------------------------------------------------------------------------- app setup
+
+
+@hookspec(historic=True)
+def register_hookspecs(pm: "pluggy.PluginManager") -> None:
+    """Add a plugin's own hook specifications with ``pm.add_hookspecs(module)``.
+
+    Called once for every plugin as it is registered, at start-up (historic), so a plugin
+    can offer hooks to other plugins without either importing the other.
+    Not in a transaction.
+    """
+
+
+@hookspec
+def register_blueprints(register: Callable[..., None]) -> None:
+    """Contribute Flask blueprints: ``register(blueprint, url_prefix=None)``.
+
+    Called once while ``create_app()`` builds the application. A plugin owns its blueprint,
+    templates (``template_folder``) and static files. Not in a transaction.
+    """
+
+
+@hookspec
+def register_migrations(register: Callable[[str, str], None]) -> None:
+    """Contribute an Alembic branch: ``register(branch_label, versions_directory)``.
+
+    The directory holds the plugin's revision scripts; its first revision carries
+    ``branch_labels = ("<plugin name>",)`` and ``depends_on`` the core revision whose
+    tables it references. ``flask siyu db upgrade`` upgrades every enabled branch to its
+    head; nothing migrates implicitly at start-up. Not in a transaction.
+    """
+
+
+@hookspec
+def register_translations(register: Callable[[str], None]) -> None:
+    """Contribute a gettext translations directory (``<dir>/<locale>/LC_MESSAGES/messages.mo``).
+
+    Catalogs are merged with the core's; the core's ``zh_CN`` and ``en`` are always present.
+    Not in a transaction.
+    """
+
+
+@hookspec
+def register_payment_providers(register: Callable[[Any], None]) -> None:
+    """Contribute payment providers: ``register(provider)``.
+
+    A provider has ``name`` (stable id), ``label`` (lazy-translatable text), ``kind``
+    (``"card"`` or ``"manual"``), ``available(config) -> bool`` and
+    ``start(kernel, session, order) -> Payment``. The core's default plugins register
+    ``stripe`` (PaymentIntents) and ``manual`` (bank transfer / pay on delivery).
+    Not in a transaction.
+    """
+
+
+@hookspec
+def register_commands(cli: "click.Group") -> None:
+    """Add click commands to the ``flask siyu`` group (``@cli.command()``).
+
+    Called once while the application is created. Not in a transaction.
+    """
+
+
+# ------------------------------------------------------------------- storefront request
+
+
+@hookspec
+def attribution_from_request(
+    args: Mapping[str, str], path: str, session: "Session"
+) -> Sequence[tuple[str, str]] | None:
+    """Read inbound attribution from a storefront request.
+
+    Receives the query arguments and the path of any storefront GET. Returns
+    ``[(source, value), ...]`` such as ``[("ref", "k3J9x")]`` or ``[("channel", "42")]``;
+    the core records each as a touch for the visitor (cookie ``siyu_vid``) and binds the
+    visitor's touches to the member at sign-up and at checkout. Return only values you
+    have validated; unknown codes should be ignored silently. Not in a transaction.
+    """
+
+
+@hookspec
+def storefront_slot(slot: str, context: Mapping[str, Any]) -> str | None:
+    """Render HTML into a named slot of a storefront page; return markup or ``None``.
+
+    Slots: ``head``, ``nav``, ``home_top``, ``product_after_price``, ``cart_after_lines``,
+    ``checkout_form`` (inputs posted back as ``cart.inputs``), ``order_after_lines``,
+    ``account_panel``. ``context`` holds the page's objects (``product``, ``cart``, ``order``,
+    ``member``, ``locale``). Return markup you have escaped (``markupsafe.Markup``).
+    Display hook: a failure is logged and skipped. Not in a transaction.
+    """
+
+
+# ---------------------------------------------------------------------------- catalog
+
+
+@hookspec(firstresult=True)
+def catalog_products(session: "Session", sort: str) -> Sequence["Product"] | None:
+    """Decide which active products the storefront home lists, in order.
+
+    ``sort`` is one of the values returned by ``catalog_sorts``. The core's default plugin
+    (``trylast``) lists every active product; a curation plugin returns its capped
+    catalog instead. Not in a transaction (read only).
+    """
+
+
+@hookspec(firstresult=True)
+def catalog_sorts() -> Sequence[str] | None:
+    """Decide which sort orders the storefront offers: a list of ``position``,
+    ``newest``, ``price_asc``, ``price_desc``.
+
+    The first is the default. The core offers all four; a plugin that wants no price
+    comparison returns ``["position"]``. Not in a transaction.
+    """
+
+
+# ---------------------------------------------------------------------------- pricing
+
+
+@hookspec
+def cart_adjustments(
+    cart: "PricedCart", stage: str, session: "Session", member: "Member | None"
+) -> Sequence["Adjustment"] | None:
+    """Contribute price adjustments for one pricing stage; return a list or ``None``.
+
+    The engine calls this once per stage, in order: ``item`` (per-line prices such as a
+    member price; set ``Adjustment.sku``), ``order`` (coupons, spend thresholds),
+    ``redemption`` (points), ``fee`` (positive amounts such as shipping). ``cart`` carries
+    the running totals after the previous stages and ``cart.inputs`` (the checkout form).
+    Amounts are integer minor units, negative for a discount; the engine clamps discounts
+    so that no line and no total goes below zero, and keeps each adjustment as a line on
+    the order. Runs in the checkout transaction when an order is placed; raising aborts
+    the checkout with a clear error (fail closed).
+    """
+
+
+# ----------------------------------------------------------------------------- orders
+
+
+@hookspec
+def on_order_placed(session: "Session", order: "Order", cart: "PricedCart") -> None:
+    """An order was placed: stock is reserved, lines and adjustments are written.
+
+    In the checkout transaction: reserve what you need (a coupon, points); raising aborts
+    the order and releases everything.
+    """
+
+
+@hookspec
+def on_order_paid(session: "Session", order: "Order", payment: "Payment") -> None:
+    """An order moved from placed to paid (card webhook, or staff confirming a manual
+    payment).
+
+    In the same transaction as the state change, which happens exactly once per order even
+    when a webhook is replayed or delivered concurrently: accrue commission, redeem a
+    coupon, earn points here. Raising aborts the change; the webhook answers 500 and the
+    provider retries later.
+    """
+
+
+@hookspec
+def on_order_refunded(session: "Session", order: "Order", refund: "Refund") -> None:
+    """A refund succeeded; ``refund.amount`` of ``order.total`` has been returned and
+    ``order.refunded_amount`` includes it (partial when it is below the total).
+
+    In the refund's transaction: reverse commission proportionally, reverse points.
+    """
+
+
+@hookspec
+def on_order_cancelled(session: "Session", order: "Order", reason: str) -> None:
+    """An unpaid order was cancelled (``reason``: ``customer``, ``staff``,
+    ``payment_failed`` or ``expired``); its stock is already released.
+
+    In the cancelling transaction: release coupon reservations and similar holds.
+    """
+
+
+# ------------------------------------------------------------ members and attribution
+
+
+@hookspec
+def on_member_created(session: "Session", member: "Member", visitor_id: str | None) -> None:
+    """A shopper signed up. The visitor's touches are already bound to the member.
+
+    In the sign-up transaction: record first-touch attribution, give a welcome gift.
+    """

@@ -1,0 +1,79 @@
+"""The runtime of one shop: configuration, database, plugin manager, payment providers.
+
+Built by ``create_app()`` for the web and by the CLI and jobs alike; nothing here is an
+import-time global.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Mapping
+
+import pluggy
+
+from siyu.core.db import Database
+from siyu.core.plugins import make_plugin_manager
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": "sqlite:///siyu.db",
+    # Installed is not enabled: list plugin names, or "*" for every installed plugin.
+    "PLUGINS": (),
+    "PLUGINS_DISABLED": (),
+    "TRACE_HOOKS": False,
+    "STRIPE_SECRET_KEY": "",
+    "STRIPE_PUBLISHABLE_KEY": "",
+    "STRIPE_WEBHOOK_SECRET": "",
+    # Point the SDK at localstripe (http://127.0.0.1:8420) for development and tests.
+    "STRIPE_API_BASE": "",
+    "STRIPE_JS_URL": "https://js.stripe.com/v3/",
+    "WEBHOOK_TOLERANCE": 300,
+    # Minutes an unpaid order holds its stock.
+    "RESERVATION_MINUTES": 30,
+}
+
+
+class Kernel:
+    def __init__(self, config: Mapping[str, Any], extra_plugins: Iterable[Any] = ()):
+        self.config = {**DEFAULTS, **dict(config)}
+        self.pm: pluggy.PluginManager = make_plugin_manager(
+            enabled=self.config["PLUGINS"],
+            disabled=self.config["PLUGINS_DISABLED"],
+            extra_plugins=extra_plugins,
+            trace=bool(self.config["TRACE_HOOKS"]),
+        )
+        self.db = Database(self.config["DATABASE_URL"])
+        self.payment_providers: dict[str, Any] = {}
+        self.pm.hook.register_payment_providers(register=self._register_provider)
+
+    @property
+    def hook(self):
+        return self.pm.hook
+
+    def _register_provider(self, provider: Any) -> None:
+        self.payment_providers.setdefault(provider.name, provider)
+
+    def available_providers(self) -> list[Any]:
+        return [p for p in self.payment_providers.values() if p.available(self.config)]
+
+    def provider(self, name: str) -> Any:
+        provider = self.payment_providers.get(name)
+        if provider is None or not provider.available(self.config):
+            return None
+        return provider
+
+
+def config_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Read ``SIYU_*`` variables: ``SIYU_DATABASE_URL``, ``SIYU_PLUGINS=a,b`` or ``*``..."""
+    config: dict[str, Any] = {}
+    for key in DEFAULTS:
+        raw = environ.get(f"SIYU_{key}")
+        if raw is None:
+            continue
+        if key in ("PLUGINS", "PLUGINS_DISABLED"):
+            config[key] = "*" if raw.strip() == "*" else [p.strip() for p in raw.split(",") if p.strip()]
+        elif key == "TRACE_HOOKS":
+            config[key] = raw.lower() in ("1", "true", "yes")
+        elif isinstance(DEFAULTS[key], int) and not isinstance(DEFAULTS[key], bool):
+            config[key] = int(raw)
+        else:
+            config[key] = raw
+    return config

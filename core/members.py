@@ -1,0 +1,98 @@
+"""Members: sign-up, authentication, and binding a visitor's touches to the member."""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from siyu.core.db import write_transaction
+from siyu.core.errors import ValidationError
+from siyu.core.hooks import call_in_transaction
+from siyu.core.models import Member, Touch
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def validate_signup(email: str, password: str, name: str = "") -> dict[str, str]:
+    errors = {}
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        errors["email"] = "Enter a valid email address."
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = f"Use at least {MIN_PASSWORD} characters."
+    elif len(password) > 200:
+        errors["password"] = "Use at most 200 characters."
+    if len(name or "") > 100:
+        errors["name"] = "Use at most 100 characters."
+    return errors
+
+
+def sign_up(kernel, session: Session, *, email: str, password: str, name: str = "",
+            locale: str | None = None, visitor_id: str | None = None) -> Member:
+    email = normalise_email(email)
+    errors = validate_signup(email, password, name)
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", fields=errors)
+    try:
+        with write_transaction(session):
+            if session.scalar(select(Member.id).where(Member.email == email)):
+                raise ValidationError("This email already has an account.",
+                                      fields={"email": "already registered"})
+            member = Member(email=email, name=(name or "").strip(), locale=locale,
+                            password_hash=generate_password_hash(password), visitor_id=visitor_id)
+            session.add(member)
+            session.flush()
+            if visitor_id:
+                bind_touches(session, visitor_id, member.id)
+            call_in_transaction(kernel.pm, "on_member_created", session=session, member=member,
+                                visitor_id=visitor_id)
+    except IntegrityError as exc:
+        raise ValidationError("This email already has an account.",
+                              fields={"email": "already registered"}) from exc
+    return member
+
+
+def authenticate(session: Session, email: str, password: str) -> Member | None:
+    member = session.scalar(select(Member).where(Member.email == normalise_email(email)))
+    if member is None or not member.active:
+        # Same work either way, so timing does not reveal which emails exist.
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    return member if check_password_hash(member.password_hash, password or "") else None
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def record_touches(session: Session, visitor_id: str, touches: Iterable[tuple[str, str]],
+                   member_id: int | None = None) -> int:
+    """Record inbound attribution in its own small transaction; returns how many."""
+    rows = [Touch(visitor_id=visitor_id, member_id=member_id, source=str(s)[:32], value=str(v)[:128])
+            for s, v in touches]
+    if rows:
+        with write_transaction(session):
+            session.add_all(rows)
+    return len(rows)
+
+
+def bind_touches(session: Session, visitor_id: str, member_id: int) -> None:
+    """Attach a visitor's unbound touches to the member (inside the caller's transaction)."""
+    session.execute(update(Touch).where(Touch.visitor_id == visitor_id, Touch.member_id.is_(None))
+                    .values(member_id=member_id).execution_options(synchronize_session=False))
+
+
+def touches_for(session: Session, member_id: int, source: str) -> list[Touch]:
+    return list(session.scalars(select(Touch).where(Touch.member_id == member_id, Touch.source == source)
+                                .order_by(Touch.created_at, Touch.id)))
+
+
+def count_members(session: Session) -> int:
+    return session.scalar(select(func.count(Member.id))) or 0

@@ -1,0 +1,263 @@
+"""Order services: place, pay, cancel, expire. Refunds live in ``siyu.core.refunds``.
+
+Every state change is one transaction that also runs the lifecycle hooks, and every
+transition is a conditional UPDATE (``WHERE status = 'placed'``), so concurrent requests
+and replayed webhooks change an order once and never move it backwards.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from siyu.core.db import utcnow, write_transaction
+from siyu.core.errors import InvalidTransition, NotFound, OutOfStock, ValidationError
+from siyu.core.hooks import call_in_transaction
+from siyu.core.models import (
+    Member, Order, OrderAdjustment, OrderLine, OrderStatus, Payment, PaymentStatus, Product,
+)
+from siyu.core.pricing import PricedCart, price_cart, validate_quantities
+
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_order_number() -> str:
+    return "SY" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(10))
+
+
+def load_cart_products(session: Session, quantities: Mapping[int, int]) -> list[tuple[Product, int]]:
+    """Active products for the given ids, in id order; unknown or inactive ids are refused."""
+    if not quantities:
+        return []
+    products = {
+        p.id: p
+        for p in session.scalars(
+            select(Product).where(Product.id.in_(list(quantities)), Product.active.is_(True))
+        )
+    }
+    missing = [pid for pid in quantities if pid not in products]
+    if missing:
+        raise NotFound(
+            "Some products are no longer available.",
+            fields={str(pid): "unknown or unavailable product" for pid in missing},
+        )
+    return [(products[pid], quantities[pid]) for pid in sorted(quantities)]
+
+
+def quote(kernel, session: Session, member: Member | None, items: Mapping[Any, Any],
+          inputs: Mapping[str, str] | None = None) -> PricedCart:
+    """Price a cart for display; nothing is written."""
+    quantities = validate_quantities(items)
+    return price_cart(kernel.pm, session, load_cart_products(session, quantities), member, inputs)
+
+
+def place_order(
+    kernel,
+    session: Session,
+    *,
+    member: Member,
+    items: Mapping[Any, Any],
+    payment_method: str,
+    checkout_token: str,
+    inputs: Mapping[str, str] | None = None,
+    locale: str = "zh_CN",
+    visitor_id: str | None = None,
+) -> Order:
+    """Place an order from ``{product_id: quantity}``: price it, reserve stock, run hooks.
+
+    Idempotent per ``checkout_token``: submitting the same checkout twice returns the
+    first order. Raises ``ValidationError``, ``NotFound`` or ``OutOfStock`` with nothing
+    written.
+    """
+    if not checkout_token or len(checkout_token) > 64:
+        raise ValidationError("The checkout form has expired; please try again.",
+                              fields={"checkout_token": "missing or too long"})
+    if kernel.provider(payment_method) is None:
+        raise ValidationError("Choose a payment method.", fields={"payment_method": "not available"})
+    existing = _order_for_token(session, checkout_token, member)
+    if existing is not None:
+        return existing
+    quantities = validate_quantities(items)
+    if not quantities:
+        raise ValidationError("Your cart is empty.", fields={"cart": "empty"})
+    try:
+        with write_transaction(session):
+            priced = price_cart(kernel.pm, session, load_cart_products(session, quantities), member, inputs)
+            for line in priced.lines:  # id order: concurrent checkouts lock rows alike
+                _reserve_stock(session, line.product, line.quantity)
+            order = _new_order(kernel, member, priced, payment_method, checkout_token, locale, visitor_id)
+            session.add(order)
+            session.flush()
+            call_in_transaction(kernel.pm, "on_order_placed", session=session, order=order, cart=priced)
+    except IntegrityError:
+        # The same checkout submitted concurrently: the other request placed it.
+        existing = _order_for_token(session, checkout_token, member)
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+def _order_for_token(session: Session, token: str, member: Member) -> Order | None:
+    order = session.scalar(select(Order).where(Order.checkout_token == token))
+    if order is not None and order.member_id != member.id:
+        raise ValidationError("The checkout form has expired; please try again.")
+    return order
+
+
+def _reserve_stock(session: Session, product: Product, quantity: int) -> None:
+    result = session.execute(
+        update(Product)
+        .where(Product.id == product.id, Product.active.is_(True), Product.stock >= quantity)
+        .values(stock=Product.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise OutOfStock(
+            f"Not enough stock for {product.sku}.",
+            fields={str(product.id): "not enough stock"},
+            sku=product.sku,
+        )
+
+
+def _new_order(kernel, member, priced: PricedCart, payment_method, token, locale, visitor_id) -> Order:
+    now = utcnow()
+    order = Order(
+        number=new_order_number(),
+        member_id=member.id,
+        status=OrderStatus.PLACED.value,
+        currency=priced.currency,
+        subtotal=priced.subtotal,
+        adjustment_total=priced.adjustment_total,
+        total=priced.total,
+        refunded_amount=0,
+        payment_method=payment_method,
+        checkout_token=token,
+        locale=locale,
+        visitor_id=visitor_id,
+        placed_at=now,
+        expires_at=now + timedelta(minutes=int(kernel.config["RESERVATION_MINUTES"])),
+    )
+    for line in priced.lines:
+        order.lines.append(OrderLine(
+            product_id=line.product.id, sku=line.sku, title_zh=line.product.title_zh,
+            title_en=line.product.title_en, unit_price=line.unit_price, quantity=line.quantity,
+            subtotal=line.subtotal, total=line.total,
+        ))
+    for adj in priced.adjustments:
+        order.adjustments.append(OrderAdjustment(
+            stage=adj.stage, source=adj.source, code=adj.code, label=str(adj.label),
+            amount=adj.amount, sku=adj.sku, data=adj.data,
+        ))
+    return order
+
+
+def mark_paid(kernel, session: Session, order: Order, payment: Payment) -> bool:
+    """Move ``order`` from placed to paid inside the caller's transaction.
+
+    Returns False (and changes nothing) when the order is not placed any more: a replayed
+    or concurrent webhook, or a payment for a cancelled order.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == OrderStatus.PLACED.value)
+        .values(status=OrderStatus.PAID.value, paid_at=now, expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    session.refresh(order)
+    payment.status = PaymentStatus.SUCCEEDED.value
+    payment.last_error = None
+    session.flush()
+    call_in_transaction(kernel.pm, "on_order_paid", session=session, order=order, payment=payment)
+    return True
+
+
+def confirm_manual_payment(kernel, session: Session, order: Order) -> Payment:
+    """Staff confirm that a bank transfer or cash on delivery arrived."""
+    with write_transaction(session):
+        payment = session.scalar(
+            select(Payment).where(Payment.order_id == order.id, Payment.provider == "manual")
+        )
+        if payment is None or not mark_paid(kernel, session, order, payment):
+            raise InvalidTransition("Only a placed order awaiting a manual payment can be marked paid.")
+    return payment
+
+
+def cancel_order(kernel, session: Session, order: Order, reason: str) -> None:
+    """Cancel an unpaid order, release its stock and run ``on_order_cancelled``."""
+    with write_transaction(session):
+        if not _cancel(kernel, session, order, reason):
+            raise InvalidTransition("Only an unpaid order can be cancelled.")
+    for payment in _pending_payments(session, order):
+        provider = kernel.provider(payment.provider)
+        if provider is not None and hasattr(provider, "cancel"):
+            provider.cancel(kernel, payment)
+
+
+def _cancel(kernel, session: Session, order: Order, reason: str) -> bool:
+    result = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == OrderStatus.PLACED.value)
+        .values(status=OrderStatus.CANCELLED.value, cancelled_at=utcnow(), cancel_reason=reason,
+                expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    session.refresh(order)
+    for line in order.lines:
+        if line.product_id is not None:
+            session.execute(
+                update(Product).where(Product.id == line.product_id)
+                .values(stock=Product.stock + line.quantity)
+                .execution_options(synchronize_session=False)
+            )
+    call_in_transaction(kernel.pm, "on_order_cancelled", session=session, order=order, reason=reason)
+    return True
+
+
+def _pending_payments(session: Session, order: Order) -> list[Payment]:
+    return list(session.scalars(select(Payment).where(
+        Payment.order_id == order.id, Payment.status == PaymentStatus.PENDING.value)))
+
+
+def payment_failed(kernel, session: Session, payment: Payment, message: str) -> None:
+    """A card payment failed: record why and cancel the order, releasing stock and holds.
+
+    Inside the caller's (webhook) transaction. The shopper starts a new checkout from
+    the cart, which is kept until an order is paid.
+    """
+    payment.status = PaymentStatus.FAILED.value
+    payment.last_error = message[:500]
+    order = session.get(Order, payment.order_id)
+    if order is not None:
+        _cancel(kernel, session, order, "payment_failed")
+
+
+def expire_unpaid(kernel, session: Session, now: datetime | None = None) -> int:
+    """Cancel placed orders whose reservation ran out; returns how many."""
+    now = now or utcnow()
+    ids = list(session.scalars(select(Order.id).where(
+        Order.status == OrderStatus.PLACED.value, Order.expires_at <= now)))
+    count = 0
+    for order_id in ids:
+        with write_transaction(session):
+            order = session.get(Order, order_id)
+            if order is not None and _cancel(kernel, session, order, "expired"):
+                count += 1
+    return count
+
+
+def order_for_member(session: Session, number: str, member: Member) -> Order:
+    """The member's own order by number; another member's order is simply not found."""
+    order = session.scalar(select(Order).where(Order.number == number, Order.member_id == member.id))
+    if order is None:
+        raise NotFound("Order not found.")
+    return order

@@ -1,0 +1,1 @@
+"""Payment providers. The core ships ``stripe`` (PaymentIntents) and ``manual``."""

@@ -1,0 +1,88 @@
+"""Stripe webhook processing: verify, then fulfil each event id exactly once.
+
+The signature is checked on the raw body before anything touches the database. The event
+id is recorded in the same transaction as the fulfilment, so a replayed or concurrently
+delivered event changes nothing the second time.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from siyu.core.db import write_transaction
+from siyu.core.errors import SiyuError
+from siyu.core.models import Order, Payment, WebhookEvent
+from siyu.core.orders import mark_paid, payment_failed
+
+HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed")
+
+
+class SignatureError(SiyuError):
+    code = "signature"
+    status = 400
+
+
+class AmountMismatch(SiyuError):
+    code = "amount-mismatch"
+    status = 409
+
+
+def verify(payload: bytes, header: str | None, secret: str, tolerance: int = 300) -> dict:
+    """Return the event as a dict, or raise ``SignatureError``.
+
+    Stripe's SDK refuses timestamps older than the tolerance; we also refuse ones further
+    in the future, so a captured request cannot be pre-dated and replayed later.
+    """
+    if not secret:
+        raise SignatureError("Webhook secret is not configured.")
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance)
+        timestamp = int(dict(p.split("=", 1) for p in header.split(",") if "=" in p)["t"])
+        if timestamp > time.time() + tolerance:
+            raise SignatureError("Webhook timestamp is in the future.")
+        event = json.loads(payload)
+    except stripe.SignatureVerificationError as exc:
+        raise SignatureError(f"Invalid signature: {exc.user_message or exc}") from exc
+    except (ValueError, KeyError, UnicodeDecodeError) as exc:
+        raise SignatureError("Malformed webhook.") from exc
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise SignatureError("Malformed webhook.")
+    return event
+
+
+def process_event(kernel, session: Session, event: dict) -> str:
+    """Fulfil one verified event; returns ``processed``, ``duplicate`` or ``ignored``."""
+    if event["type"] not in HANDLED:
+        return "ignored"
+    try:
+        with write_transaction(session):
+            if session.scalar(select(WebhookEvent.id).where(
+                    WebhookEvent.provider == "stripe", WebhookEvent.event_id == event["id"])):
+                return "duplicate"
+            session.add(WebhookEvent(provider="stripe", event_id=event["id"], type=event["type"]))
+            session.flush()  # claim the event id first: a concurrent delivery waits here
+            _fulfil(kernel, session, event)
+    except IntegrityError:
+        return "duplicate"
+    return "processed"
+
+
+def _fulfil(kernel, session: Session, event: dict) -> None:
+    intent = event.get("data", {}).get("object", {})
+    payment = session.scalar(select(Payment).where(
+        Payment.provider == "stripe", Payment.reference == str(intent.get("id", ""))))
+    if payment is None:
+        return  # not one of ours (another app on the same Stripe account)
+    order = session.get(Order, payment.order_id)
+    if event["type"] == "payment_intent.succeeded":
+        if intent.get("amount_received", intent.get("amount")) != order.total:
+            raise AmountMismatch("Paid amount does not match the order total.")
+        mark_paid(kernel, session, order, payment)
+    elif event["type"] == "payment_intent.payment_failed" and payment.status == "pending":
+        error = intent.get("last_payment_error") or {}
+        payment_failed(kernel, session, payment, error.get("message") or "card declined")

@@ -1,0 +1,135 @@
+"""The plugin manager: default plugins, installed entry points, enabled state, tracing."""
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Iterable
+
+import pluggy
+
+from siyu.core import hookspecs
+
+log = logging.getLogger("siyu.plugins")
+trace_log = logging.getLogger("siyu.hooks")
+
+ENTRY_POINT_GROUP = "siyu"
+
+#: Core features written as plugins on the same hooks (``trylast``), so a third-party
+#: plugin can replace any of them.
+DEFAULT_PLUGINS = (
+    "siyu.core.default_plugins.catalog",
+    "siyu.core.default_plugins.payments",
+    "siyu.core.default_plugins.migrations",
+)
+
+
+@dataclass
+class InstalledPlugin:
+    name: str
+    version: str
+    enabled: bool
+    hooks: list[str] = field(default_factory=list)
+    default: bool = False
+
+
+def installed_entry_points() -> list[metadata.EntryPoint]:
+    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def _is_enabled(name: str, enabled: Iterable[str] | str, disabled: Iterable[str]) -> bool:
+    if name in set(disabled):
+        return False
+    return enabled == "*" or name in set(enabled)
+
+
+def make_plugin_manager(
+    enabled: Iterable[str] | str = (),
+    disabled: Iterable[str] = (),
+    extra_plugins: Iterable[Any] = (),
+    trace: bool = False,
+) -> pluggy.PluginManager:
+    """Build a fresh manager: default plugins, then the enabled installed plugins.
+
+    Installed is not enabled: an entry point of group ``siyu`` is loaded only when its name
+    is in ``enabled`` (or ``enabled == "*"``) and not in ``disabled``. ``extra_plugins``
+    (objects or modules) are registered as they are, for tests and embedding.
+    """
+    pm = pluggy.PluginManager("siyu")
+    pm.add_hookspecs(hookspecs)
+    pm.hook.register_hookspecs.call_historic(kwargs={"pm": pm})
+    for dotted in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(dotted), name=dotted)
+    enabled = enabled if enabled == "*" else list(enabled)
+    for ep in installed_entry_points():
+        if not _is_enabled(ep.name, enabled, disabled):
+            pm.set_blocked(ep.name)
+    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    for plugin in extra_plugins:
+        pm.register(plugin, name=getattr(plugin, "__name__", None) or repr(plugin))
+    pm.check_pending()
+    if trace:
+        enable_tracing(pm)
+    return pm
+
+
+def describe_plugins(pm: pluggy.PluginManager) -> list[InstalledPlugin]:
+    """Installed and default plugins with version, enabled state and implemented hooks."""
+    rows = []
+    for dotted in DEFAULT_PLUGINS:
+        rows.append(
+            InstalledPlugin(dotted, "core", True, _hooks_of(pm, pm.get_plugin(dotted)), True)
+        )
+    for ep in installed_entry_points():
+        plugin = pm.get_plugin(ep.name)
+        rows.append(
+            InstalledPlugin(
+                ep.name,
+                ep.dist.version if ep.dist else "?",
+                plugin is not None,
+                _hooks_of(pm, plugin) if plugin is not None else [],
+            )
+        )
+    return rows
+
+
+def _hooks_of(pm: pluggy.PluginManager, plugin: Any) -> list[str]:
+    callers = pm.get_hookcallers(plugin) or []
+    return sorted(caller.name for caller in callers)
+
+
+def enable_tracing(pm: pluggy.PluginManager) -> None:
+    """Log every hook call with the plugins called and the time spent (``SIYU_TRACE_HOOKS=1``)."""
+    starts: list[float] = []
+
+    def before(hook_name, hook_impls, kwargs):
+        starts.append(time.perf_counter())
+
+    def after(outcome, hook_name, hook_impls, kwargs):
+        elapsed = (time.perf_counter() - starts.pop()) * 1000
+        names = ", ".join(impl.plugin_name for impl in hook_impls)
+        failed = " FAILED" if outcome.exception is not None else ""
+        trace_log.info("hook %s [%s] %.2f ms%s", hook_name, names, elapsed, failed)
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+def call_isolated(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[Any]:
+    """Call a display hook so that one failing implementation cannot break the page.
+
+    Each implementation runs on its own, in pluggy's call order; an exception is logged
+    with the plugin's name and that implementation is skipped.
+    """
+    hook = getattr(pm.hook, hook_name)
+    results = []
+    for impl in reversed(hook.get_hookimpls()):
+        try:
+            result = impl.function(*[kwargs[name] for name in impl.argnames])
+        except Exception:  # noqa: BLE001 - isolation is the point
+            log.exception("plugin %s failed in display hook %s; skipped", impl.plugin_name, hook_name)
+            continue
+        if result is not None:
+            results.append(result)
+    return results

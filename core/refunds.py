@@ -1,0 +1,78 @@
+"""Refunds: full or partial, through the order's payment provider, each exactly once.
+
+The refund row (with its idempotency key) is written before the provider is called and
+the same key is handed to the provider, so a request retried after a timeout finds the
+pending refund and asks the provider again with the same key: one refund, never two.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from siyu.core.db import write_transaction
+from siyu.core.errors import InvalidTransition, PaymentError, ValidationError
+from siyu.core.hooks import call_in_transaction
+from siyu.core.models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
+
+
+def refund_order(kernel, session: Session, order: Order, amount: int, idempotency_key: str,
+                 reason: str = "", staff_id: int | None = None) -> Refund:
+    if not idempotency_key or len(idempotency_key) > 128:
+        raise ValidationError("A refund needs an idempotency key.", fields={"idempotency_key": "required"})
+    refund = session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
+    if refund is None:
+        refund = _reserve(session, order, amount, idempotency_key, reason, staff_id)
+    elif refund.order_id != order.id or refund.amount != amount:
+        raise ValidationError("This idempotency key was used for another refund.",
+                              fields={"idempotency_key": "already used"})
+    if refund.status == RefundStatus.SUCCEEDED.value:
+        return refund
+    payment = session.get(Payment, refund.payment_id)
+    provider = kernel.payment_providers.get(payment.provider)
+    try:
+        reference = provider.refund(kernel, payment, refund)
+    except Exception as exc:  # a timeout or a provider error: the refund stays pending
+        with write_transaction(session):
+            session.get(Refund, refund.id).last_error = str(exc)[:500]
+        raise PaymentError("The refund could not be completed yet; retry it.") from exc
+    _complete(kernel, session, refund, reference)
+    return refund
+
+
+def _reserve(session, order, amount, key, reason, staff_id) -> Refund:
+    with write_transaction(session):
+        locked = session.scalar(select(Order).where(Order.id == order.id).with_for_update())
+        pending = session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.order_id == order.id, Refund.status == RefundStatus.PENDING.value))
+        available = locked.refundable_amount - pending
+        if not locked.is_paid:
+            raise InvalidTransition("Only a paid order can be refunded.")
+        if not isinstance(amount, int) or not 0 < amount <= available:
+            raise ValidationError(f"The refund must be between 1 and {available}.",
+                                  fields={"amount": f"between 1 and {available}"})
+        payment = session.scalar(select(Payment).where(
+            Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED.value))
+        if payment is None:
+            raise InvalidTransition("This order has no successful payment to refund.")
+        refund = Refund(order_id=order.id, payment_id=payment.id, amount=amount,
+                        currency=order.currency, idempotency_key=key, reason=reason[:200],
+                        staff_id=staff_id, status=RefundStatus.PENDING.value)
+        session.add(refund)
+    return refund
+
+
+def _complete(kernel, session: Session, refund: Refund, reference: str) -> None:
+    with write_transaction(session):
+        done = session.execute(
+            update(Refund).where(Refund.id == refund.id, Refund.status == RefundStatus.PENDING.value)
+            .values(status=RefundStatus.SUCCEEDED.value, provider_reference=reference, last_error=None)
+            .execution_options(synchronize_session=False))
+        if done.rowcount != 1:
+            return  # a concurrent retry completed it
+        order = session.scalar(select(Order).where(Order.id == refund.order_id).with_for_update())
+        order.refunded_amount += refund.amount
+        order.status = (OrderStatus.REFUNDED.value if order.refunded_amount >= order.total
+                        else OrderStatus.PARTIALLY_REFUNDED.value)
+        session.refresh(refund)
+        session.flush()
+        call_in_transaction(kernel.pm, "on_order_refunded", session=session, order=order, refund=refund)

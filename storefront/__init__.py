@@ -1,0 +1,109 @@
+"""Siyu storefront: the Flask application factory.
+
+``flask --app siyu.storefront run`` serves the shop; ``flask --app siyu.storefront siyu``
+holds the shop's commands (plugins, db upgrade, seed, demo...).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from flask import Flask
+
+from siyu.core.kernel import DEFAULTS, Kernel, config_from_env
+from siyu.storefront import context, errors, i18n, security, visitor
+from siyu.storefront.extensions import csrf, limiter, login_manager
+from siyu.storefront.views import helpers
+
+CORE_BLUEPRINTS = (
+    "siyu.storefront.views.catalog",
+    "siyu.storefront.views.cart",
+    "siyu.storefront.views.checkout",
+    "siyu.storefront.views.account",
+    "siyu.storefront.views.webhooks",
+    "siyu.storefront.views.locale",
+)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[Any] = ()) -> Flask:
+    """Build one shop application.
+
+    Configuration, later wins: defaults, ``<instance>/siyu.cfg``, ``SIYU_*`` environment
+    variables, then ``test_config``. ``plugins`` registers extra plugin objects (tests).
+    """
+    app = Flask(__name__, instance_path=os.environ.get("SIYU_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.update(
+        DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'siyu.db'}",
+        SECURE_COOKIES=True,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    app.config.from_pyfile("siyu.cfg", silent=True)
+    app.config.update(config_from_env())
+    for key in ("SECURE_COOKIES", "RATELIMIT_STORAGE_URI", "SECRET_KEY"):
+        if f"SIYU_{key}" in os.environ:
+            app.config[key] = os.environ[f"SIYU_{key}"] not in ("0", "false", "no") \
+                if key == "SECURE_COOKIES" else os.environ[f"SIYU_{key}"]
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = security.load_or_create_secret_key(app.instance_path)
+    if app.config.get("TRACE_HOOKS"):
+        logging.getLogger("siyu.hooks").setLevel(logging.INFO)
+
+    siyu = Kernel(app.config, extra_plugins=plugins)
+    app.extensions["siyu"] = siyu
+    app.teardown_appcontext(context.close_db)
+
+    security.configure_cookies(app)
+    security.install_headers(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+    i18n.init_app(app, siyu)
+    visitor.init_app(app)
+    errors.init_app(app)
+    helpers.init_app(app)
+    _register_blueprints(app, siyu)
+
+    from siyu.storefront.cli import siyu_cli
+
+    siyu.pm.hook.register_commands(cli=siyu_cli)
+    app.cli.add_command(siyu_cli)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from siyu.core.models import Member
+
+    login_manager.init_app(app)
+    login_manager.login_view = "account.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_member(user_id: str):
+        if not user_id.startswith("m:") or not user_id[2:].isdigit():
+            return None
+        member = context.db().get(Member, int(user_id[2:]))
+        return member if member is not None and member.active else None
+
+
+def _register_blueprints(app: Flask, siyu: Kernel) -> None:
+    import importlib
+
+    for dotted in CORE_BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(dotted).bp)
+
+    def register(blueprint, url_prefix: str | None = None) -> None:
+        app.register_blueprint(blueprint, url_prefix=url_prefix)
+
+    siyu.pm.hook.register_blueprints(register=register)

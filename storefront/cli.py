@@ -1,0 +1,149 @@
+"""``flask siyu ...``: the shop's commands. Plugins add theirs through ``register_commands``."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from siyu.core import migrate
+from siyu.core.plugins import describe_plugins
+from siyu.storefront.context import db, kernel
+
+
+@click.group("siyu")
+def siyu_cli():
+    """Siyu shop commands."""
+
+
+@siyu_cli.command("plugins")
+@with_appcontext
+def plugins_command():
+    """List plugins with version, enabled state and the hooks they implement."""
+    for row in describe_plugins(kernel().pm):
+        state = "default" if row.default else ("enabled" if row.enabled else "installed, disabled")
+        click.echo(f"{row.name:<40} {row.version:<10} {state}")
+        if row.hooks:
+            click.echo(f"    hooks: {', '.join(row.hooks)}")
+
+
+@siyu_cli.group("db")
+def db_group():
+    """Database migrations (Alembic, one branch per owner)."""
+
+
+@db_group.command("upgrade")
+@click.option("--target", default="heads", show_default=True)
+@with_appcontext
+def db_upgrade(target):
+    """Upgrade the core and every enabled plugin's branch to its head."""
+    migrate.upgrade(kernel(), target)
+    click.echo(f"database upgraded to {target}: {', '.join(sorted(migrate.current_heads(kernel())))}")
+
+
+@db_group.command("revision")
+@click.option("--branch", required=True, help="core or a plugin name")
+@click.option("-m", "--message", required=True)
+@click.option("--empty", is_flag=True, help="write an empty revision instead of autogenerating")
+@with_appcontext
+def db_revision(branch, message, empty):
+    """Write a new revision on a branch (for developers)."""
+    migrate.revision(kernel(), message, branch, autogenerate=not empty)
+
+
+@siyu_cli.command("seed")
+@click.option("--demo", is_flag=True, help="a bilingual demo shop with products and members")
+@with_appcontext
+def seed_command(demo):
+    """Load demo data (idempotent: existing products are left alone)."""
+    from siyu.storefront.demo import seed_demo
+
+    created = seed_demo(kernel(), db()) if demo else 0
+    click.echo(f"demo data: {created} products created")
+
+
+@siyu_cli.command("expire-orders")
+@with_appcontext
+def expire_orders():
+    """Cancel unpaid orders whose stock reservation ran out (run every few minutes)."""
+    from siyu.core.orders import expire_unpaid
+
+    click.echo(f"{expire_unpaid(kernel(), db())} orders expired")
+
+
+@siyu_cli.command("mark-paid")
+@click.argument("number")
+@with_appcontext
+def mark_paid_command(number):
+    """Confirm a manual payment (bank transfer / pay on delivery) for order NUMBER."""
+    from siyu.core.models import Order
+    from siyu.core.orders import confirm_manual_payment
+
+    order = db().scalar(select(Order).where(Order.number == number))
+    if order is None:
+        raise click.ClickException(f"no order {number}")
+    confirm_manual_payment(kernel(), db(), order)
+    click.echo(f"{number} marked paid")
+
+
+@siyu_cli.command("refund")
+@click.argument("number")
+@click.option("--amount", type=int, help="minor units; default the whole refundable amount")
+@click.option("--key", help="idempotency key; reuse it to retry safely")
+@with_appcontext
+def refund_command(number, amount, key):
+    """Refund order NUMBER fully or partially."""
+    from siyu.core.models import Order
+    from siyu.core.refunds import refund_order
+
+    order = db().scalar(select(Order).where(Order.number == number))
+    if order is None:
+        raise click.ClickException(f"no order {number}")
+    key = key or f"cli-{secrets.token_hex(8)}"
+    refund = refund_order(kernel(), db(), order, amount or order.refundable_amount, key)
+    click.echo(f"refund {refund.id} {refund.status}: {refund.amount} {refund.currency} (key {key})")
+
+
+@siyu_cli.command("hooks-doc")
+@click.option("--check", is_flag=True, help="fail if docs/hooks.md is stale")
+@click.option("--output", default="docs/hooks.md", show_default=True)
+def hooks_doc(check, output):
+    """Generate docs/hooks.md from the hook docstrings."""
+    from siyu.core.hookdoc import render
+
+    text = render()
+    path = Path(output)
+    if check:
+        if not path.exists() or path.read_text() != text:
+            raise click.ClickException(f"{output} is stale: run 'flask siyu hooks-doc'")
+        click.echo(f"{output} is up to date")
+        return
+    path.write_text(text)
+    click.echo(f"wrote {output}")
+
+
+@siyu_cli.command("demo")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
+@click.option("--stripe-port", default=8420, show_default=True)
+def demo_command(port, stripe_port):
+    """Serve the demo shop on 127.0.0.1 with localstripe (no Stripe account needed)."""
+    from siyu.storefront import create_app, devstripe
+
+    config = dict(SECURE_COOKIES=False)
+    proc = None
+    if not os.environ.get("SIYU_STRIPE_SECRET_KEY"):
+        proc, base = devstripe.start(stripe_port)
+        devstripe.register_webhook(base, f"http://127.0.0.1:{port}/webhooks/stripe")
+        config.update(devstripe.dev_config(base))
+        click.echo(f"localstripe (fake Stripe) at {base}; test card 4242 4242 4242 4242")
+    app = create_app(config)
+    click.echo(f"Siyu demo at http://127.0.0.1:{port}")
+    try:
+        app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+    finally:
+        if proc is not None:
+            proc.terminate()

@@ -1,0 +1,46 @@
+"""Locale selection and translation catalogs (core and plugins merged)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import gettext
+from flask_login import current_user
+
+from siyu.core import i18n as core_i18n
+from siyu.storefront.context import shop_settings
+from siyu.storefront.extensions import babel
+
+LOCALES = ("zh_CN", "en")
+LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def select_locale() -> str:
+    """Chosen in the switcher > the member's own > Accept-Language > the shop's default."""
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    member_locale = getattr(current_user, "locale", None)
+    if member_locale in LOCALES:
+        return member_locale
+    best = request.accept_languages.best_match(LOCALES + ("zh",))
+    if best == "zh":
+        return "zh_CN"
+    if best:
+        return best
+    default = shop_settings().get("default_locale")
+    return default if default in LOCALES else "zh_CN"
+
+
+def select_timezone() -> str:
+    return shop_settings().get("timezone") or "Asia/Shanghai"
+
+
+def init_app(app: Flask, kernel) -> None:
+    directories = [str(TRANSLATIONS)]
+    kernel.pm.hook.register_translations(register=lambda path: directories.append(str(path)))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=";".join(directories))
+    core_i18n.set_resolver(gettext)
+    app.jinja_env.globals.update(LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES)

@@ -1,0 +1,99 @@
+"""The cart: held in the signed session cookie as ids and quantities, priced on the server."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from siyu.core.errors import NotFound, SiyuError
+from siyu.core.models import Product
+from siyu.core.orders import quote
+from siyu.core.pricing import MAX_QUANTITY
+from siyu.storefront.context import db, kernel
+from siyu.storefront.views.helpers import MAX_LINES, get_cart, save_cart
+
+bp = Blueprint("cart", __name__, url_prefix="/cart")
+
+
+class AddForm(FlaskForm):
+    product_id = IntegerField(validators=[InputRequired()])
+    quantity = IntegerField(default=1, validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)])
+
+
+def current_member():
+    return current_user if current_user.is_authenticated else None
+
+
+def priced_cart(inputs=None):
+    """The session cart priced now; lines whose product went away are dropped with a note."""
+    cart = get_cart()
+    try:
+        return quote(kernel(), db(), current_member(), cart, inputs)
+    except NotFound as exc:
+        for key in exc.fields:
+            cart.pop(int(key), None)
+        save_cart(cart)
+        flash(_("Some products are no longer available and were removed from your cart."), "warning")
+        return quote(kernel(), db(), current_member(), cart, inputs)
+
+
+@bp.get("/")
+def show():
+    return render_template("cart/cart.html", cart=priced_cart(), form=FlaskForm())
+
+
+@bp.post("/add")
+def add():
+    form = AddForm()
+    if not form.validate():
+        raise SiyuError(_("Choose a quantity between 1 and %(max)d.", max=MAX_QUANTITY),
+                        fields={k: "; ".join(v) for k, v in form.errors.items()})
+    product = db().get(Product, form.product_id.data)
+    if product is None or not product.active:
+        raise NotFound(_("This product is not available."), fields={"product_id": "unknown"})
+    cart = get_cart()
+    if product.id not in cart and len(cart) >= MAX_LINES:
+        raise SiyuError(_("Your cart is full."))
+    quantity = min(cart.get(product.id, 0) + form.quantity.data, MAX_QUANTITY)
+    if quantity > product.stock:
+        flash(_("Only %(n)d left in stock.", n=product.stock), "warning")
+        quantity = product.stock
+    if quantity <= 0:
+        return redirect(url_for("catalog.product", product_id=product.id))
+    cart[product.id] = quantity
+    save_cart(cart)
+    flash(_("Added to your cart."), "success")
+    return redirect(url_for("cart.show"))
+
+
+@bp.post("/update")
+def update():
+    form = FlaskForm()
+    if not form.validate():
+        raise SiyuError(_("This form has expired. Please try again."))
+    cart = get_cart()
+    errors = {}
+    for key in list(cart):
+        raw = request.form.get(f"qty-{key}")
+        if raw is None:
+            continue
+        try:
+            qty = int(raw)
+        except ValueError:
+            errors[f"qty-{key}"] = _("Enter a whole number.")
+            continue
+        if not 0 <= qty <= MAX_QUANTITY:
+            errors[f"qty-{key}"] = _("Choose a quantity between 0 and %(max)d.", max=MAX_QUANTITY)
+            continue
+        if qty == 0:
+            cart.pop(key)
+        else:
+            cart[key] = qty
+    if errors:
+        raise SiyuError(_("Some quantities are not valid."), fields=errors)
+    save_cart(cart)
+    flash(_("Your cart was updated."), "success")
+    return redirect(url_for("cart.show"))

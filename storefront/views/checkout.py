@@ -1,0 +1,134 @@
+"""Checkout, the card payment page and the live order status."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, RadioField
+from wtforms.validators import InputRequired
+
+from siyu.core.db import write_transaction
+from siyu.core.errors import PaymentError, SiyuError, ValidationError
+from siyu.core.models import OrderStatus, Payment, PaymentStatus
+from siyu.core.orders import cancel_order, order_for_member, place_order
+from siyu.storefront.context import db, kernel
+from siyu.storefront.views.cart import priced_cart
+from siyu.storefront.views.helpers import get_cart, locale_code, save_cart
+from siyu.storefront.visitor import visitor_id
+
+bp = Blueprint("checkout", __name__)
+
+
+class CheckoutForm(FlaskForm):
+    payment_method = RadioField(validators=[InputRequired()])
+    checkout_token = HiddenField(validators=[InputRequired()])
+
+
+def _form() -> CheckoutForm:
+    form = CheckoutForm()
+    form.payment_method.choices = [(p.name, str(p.label)) for p in kernel().available_providers()]
+    if not form.payment_method.data and form.payment_method.choices:
+        form.payment_method.data = form.payment_method.choices[0][0]
+    if not form.checkout_token.data:
+        form.checkout_token.data = secrets.token_urlsafe(24)
+    return form
+
+
+def _plugin_inputs() -> dict[str, str]:
+    """Fields that plugins added to the checkout form through the ``checkout_form`` slot."""
+    return {k: v for k, v in request.form.items()
+            if k not in ("csrf_token", "payment_method", "checkout_token")}
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@login_required
+def checkout():
+    if not get_cart():
+        flash(_("Your cart is empty."), "warning")
+        return redirect(url_for("cart.show"))
+    form = _form()
+    if request.method == "POST":
+        if not form.validate():
+            raise ValidationError(_("Please choose a payment method."),
+                                  fields={k: "; ".join(v) for k, v in form.errors.items()})
+        order = place_order(
+            kernel(), db(), member=current_user, items=get_cart(),
+            payment_method=form.payment_method.data, checkout_token=form.checkout_token.data,
+            inputs=_plugin_inputs(), locale=locale_code(), visitor_id=visitor_id(),
+        )
+        _start_payment(order)
+        if order.payment_method == "manual":
+            save_cart({})
+            return redirect(url_for("account.order", number=order.number))
+        return redirect(url_for("checkout.pay", number=order.number))
+    cart = priced_cart()
+    if not form.payment_method.choices:
+        flash(_("This shop cannot take payments right now."), "warning")
+    return render_template("checkout/checkout.html", cart=cart, form=form)
+
+
+def _start_payment(order) -> Payment | None:
+    """Create the provider's payment once; a failure leaves the order placed, retry on pay."""
+    session = db()
+    payment = session.scalar(select(Payment).where(Payment.order_id == order.id,
+                                                   Payment.status == PaymentStatus.PENDING.value))
+    if payment is not None or order.status != OrderStatus.PLACED.value:
+        return payment
+    provider = kernel().provider(order.payment_method)
+    try:
+        with write_transaction(session):
+            payment = provider.start(kernel(), session, order)
+    except SiyuError:
+        raise
+    except Exception as exc:  # provider unreachable: the order keeps its reservation
+        current_app.logger.exception("starting payment for %s failed", order.number)
+        raise PaymentError(_("The payment service did not answer. Please try again.")) from exc
+    return payment
+
+
+@bp.get("/orders/<number>/pay")
+@login_required
+def pay(number: str):
+    order = order_for_member(db(), number, current_user)
+    if order.status != OrderStatus.PLACED.value or order.payment_method != "stripe":
+        return redirect(url_for("account.order", number=order.number))
+    payment = _start_payment(order)
+    return render_template("checkout/pay.html", order=order, payment=payment,
+                           publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+                           stripe_js=current_app.config["STRIPE_JS_URL"], form=FlaskForm())
+
+
+@bp.get("/orders/<number>/return")
+@login_required
+def payment_return(number: str):
+    order = order_for_member(db(), number, current_user)
+    if order.is_paid:
+        save_cart({})
+    return render_template("checkout/return.html", order=order)
+
+
+@bp.get("/orders/<number>/status.json")
+@login_required
+def status(number: str):
+    order = order_for_member(db(), number, current_user)
+    if order.is_paid:
+        save_cart({})
+    payment = db().scalar(select(Payment).where(Payment.order_id == order.id)
+                          .order_by(Payment.id.desc()))
+    return jsonify(number=order.number, status=order.status, paid=order.is_paid,
+                   payment_error=payment.last_error if payment else None)
+
+
+@bp.post("/orders/<number>/cancel")
+@login_required
+def cancel(number: str):
+    if not FlaskForm().validate():
+        raise SiyuError(_("This form has expired. Please try again."))
+    order = order_for_member(db(), number, current_user)
+    cancel_order(kernel(), db(), order, "customer")
+    flash(_("Your order was cancelled."), "success")
+    return redirect(url_for("account.order", number=order.number))

@@ -1,0 +1,63 @@
+"""Template helpers shared by the storefront blueprints: money, slots, the cart cookie."""
+from __future__ import annotations
+
+from flask import Flask, session
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from siyu.core.money import format_money
+from siyu.core.plugins import call_isolated
+from siyu.storefront.context import kernel, shop_settings
+
+CART_KEY = "cart"
+MAX_LINES = 50
+
+
+def locale_code() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+def money(amount: int, currency: str) -> str:
+    return format_money(amount, currency, locale_code())
+
+
+def slot(name: str, **context) -> Markup:
+    """Render a storefront slot; a failing plugin is logged and skipped."""
+    context.setdefault("locale", locale_code())
+    parts = call_isolated(kernel().pm, "storefront_slot", slot=name, context=context)
+    return Markup("").join(Markup(p) if isinstance(p, Markup) else Markup.escape(p) for p in parts)
+
+
+def get_cart() -> dict[int, int]:
+    raw = session.get(CART_KEY) or {}
+    cart = {}
+    for key, qty in raw.items():
+        if str(key).isdigit() and isinstance(qty, int) and qty > 0:
+            cart[int(key)] = qty
+    return cart
+
+
+def save_cart(cart: dict[int, int]) -> None:
+    session[CART_KEY] = {str(k): int(v) for k, v in cart.items() if v > 0}
+
+
+def cart_count() -> int:
+    return sum(get_cart().values())
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "placed": _("Awaiting payment"),
+        "paid": _("Paid"),
+        "partially_refunded": _("Partially refunded"),
+        "refunded": _("Refunded"),
+        "cancelled": _("Cancelled"),
+    }
+    return labels.get(status, status)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.globals.update(slot=slot, cart_count=cart_count, shop=shop_settings,
+                                 locale_code=locale_code, status_label=status_label)
