@@ -7,6 +7,7 @@ from typing import Any
 import pluggy
 
 from siyu.core.errors import PluginError, SiyuError
+from siyu.core.i18n import lazy_gettext as _l
 
 log = logging.getLogger("siyu.plugins")
 
@@ -27,7 +28,8 @@ def call_in_transaction(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any)
         plugin = _plugin_in_traceback(hook, exc) or "a plugin"
         log.exception("%s failed in %s; the change was rolled back", plugin, hook_name)
         raise PluginError(
-            f"The change could not be completed: {plugin} failed ({type(exc).__name__}).",
+            _l("The change could not be completed: %(plugin)s failed (%(error)s).",
+               plugin=plugin, error=type(exc).__name__),
             plugin=plugin, hook=hook_name,
         ) from exc
 

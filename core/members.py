@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from siyu.core.db import write_transaction
+from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import ValidationError
 from siyu.core.hooks import call_in_transaction
 from siyu.core.models import Member, Touch
@@ -25,13 +26,13 @@ def normalise_email(email: str) -> str:
 def validate_signup(email: str, password: str, name: str = "") -> dict[str, str]:
     errors = {}
     if not EMAIL_RE.match(email) or len(email) > 254:
-        errors["email"] = "Enter a valid email address."
+        errors["email"] = _l("Enter a valid email address.")
     if len(password or "") < MIN_PASSWORD:
-        errors["password"] = f"Use at least {MIN_PASSWORD} characters."
+        errors["password"] = _l("Use at least %(n)d characters.", n=MIN_PASSWORD)
     elif len(password) > 200:
-        errors["password"] = "Use at most 200 characters."
+        errors["password"] = _l("Use at most 200 characters.")
     if len(name or "") > 100:
-        errors["name"] = "Use at most 100 characters."
+        errors["name"] = _l("Use at most 100 characters.")
     return errors
 
 
@@ -40,12 +41,12 @@ def sign_up(kernel, session: Session, *, email: str, password: str, name: str = 
     email = normalise_email(email)
     errors = validate_signup(email, password, name)
     if errors:
-        raise ValidationError("Please correct the highlighted fields.", fields=errors)
+        raise ValidationError(_l("Please correct the highlighted fields."), fields=errors)
     try:
         with write_transaction(session):
             if session.scalar(select(Member.id).where(Member.email == email)):
-                raise ValidationError("This email already has an account.",
-                                      fields={"email": "already registered"})
+                raise ValidationError(_l("This email already has an account."),
+                                      fields={"email": _l("This email already has an account.")})
             member = Member(email=email, name=(name or "").strip(), locale=locale,
                             password_hash=generate_password_hash(password), visitor_id=visitor_id)
             session.add(member)
@@ -55,8 +56,8 @@ def sign_up(kernel, session: Session, *, email: str, password: str, name: str = 
             call_in_transaction(kernel.pm, "on_member_created", session=session, member=member,
                                 visitor_id=visitor_id)
     except IntegrityError as exc:
-        raise ValidationError("This email already has an account.",
-                              fields={"email": "already registered"}) from exc
+        raise ValidationError(_l("This email already has an account."),
+                              fields={"email": _l("This email already has an account.")}) from exc
     return member
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.core.db import utcnow, write_transaction
+from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import InvalidTransition, NotFound, OutOfStock, ValidationError
 from siyu.core.hooks import call_in_transaction
 from siyu.core.models import (
@@ -42,7 +43,7 @@ def load_cart_products(session: Session, quantities: Mapping[int, int]) -> list[
     missing = [pid for pid in quantities if pid not in products]
     if missing:
         raise NotFound(
-            "Some products are no longer available.",
+            _l("Some products are no longer available."),
             fields={str(pid): "unknown or unavailable product" for pid in missing},
         )
     return [(products[pid], quantities[pid]) for pid in sorted(quantities)]
@@ -74,16 +75,16 @@ def place_order(
     written.
     """
     if not checkout_token or len(checkout_token) > 64:
-        raise ValidationError("The checkout form has expired; please try again.",
+        raise ValidationError(_l("The checkout form has expired; please try again."),
                               fields={"checkout_token": "missing or too long"})
     if kernel.provider(payment_method) is None:
-        raise ValidationError("Choose a payment method.", fields={"payment_method": "not available"})
+        raise ValidationError(_l("Choose a payment method."), fields={"payment_method": "not available"})
     existing = _order_for_token(session, checkout_token, member)
     if existing is not None:
         return existing
     quantities = validate_quantities(items)
     if not quantities:
-        raise ValidationError("Your cart is empty.", fields={"cart": "empty"})
+        raise ValidationError(_l("Your cart is empty."), fields={"cart": "empty"})
     try:
         with write_transaction(session):
             priced = price_cart(kernel.pm, session, load_cart_products(session, quantities), member, inputs)
@@ -105,7 +106,7 @@ def place_order(
 def _order_for_token(session: Session, token: str, member: Member) -> Order | None:
     order = session.scalar(select(Order).where(Order.checkout_token == token))
     if order is not None and order.member_id != member.id:
-        raise ValidationError("The checkout form has expired; please try again.")
+        raise ValidationError(_l("The checkout form has expired; please try again."))
     return order
 
 
@@ -118,7 +119,7 @@ def _reserve_stock(session: Session, product: Product, quantity: int) -> None:
     )
     if result.rowcount != 1:
         raise OutOfStock(
-            f"Not enough stock for {product.sku}.",
+            _l("Not enough stock for %(sku)s.", sku=product.sku),
             fields={str(product.id): "not enough stock"},
             sku=product.sku,
         )
@@ -186,7 +187,7 @@ def confirm_manual_payment(kernel, session: Session, order: Order) -> Payment:
             select(Payment).where(Payment.order_id == order.id, Payment.provider == "manual")
         )
         if payment is None or not mark_paid(kernel, session, order, payment):
-            raise InvalidTransition("Only a placed order awaiting a manual payment can be marked paid.")
+            raise InvalidTransition(_l("Only a placed order awaiting a manual payment can be marked paid."))
     return payment
 
 
@@ -194,7 +195,7 @@ def cancel_order(kernel, session: Session, order: Order, reason: str) -> None:
     """Cancel an unpaid order, release its stock and run ``on_order_cancelled``."""
     with write_transaction(session):
         if not _cancel(kernel, session, order, reason):
-            raise InvalidTransition("Only an unpaid order can be cancelled.")
+            raise InvalidTransition(_l("Only an unpaid order can be cancelled."))
     for payment in _pending_payments(session, order):
         provider = kernel.provider(payment.provider)
         if provider is not None and hasattr(provider, "cancel"):
@@ -259,5 +260,5 @@ def order_for_member(session: Session, number: str, member: Member) -> Order:
     """The member's own order by number; another member's order is simply not found."""
     order = session.scalar(select(Order).where(Order.number == number, Order.member_id == member.id))
     if order is None:
-        raise NotFound("Order not found.")
+        raise NotFound(_l("Order not found."))
     return order

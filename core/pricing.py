@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import pluggy
 from sqlalchemy.orm import Session
 
+from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import ValidationError
 from siyu.core.models import Member, Product
 
@@ -95,7 +96,7 @@ def validate_quantities(items: Mapping[Any, Any]) -> dict[int, int]:
             continue
         clean[product_id] = quantity
     if errors:
-        raise ValidationError("Some quantities are not valid.", fields=errors)
+        raise ValidationError(_l("Some quantities are not valid."), fields=errors)
     return clean
 
 
@@ -109,7 +110,7 @@ def price_cart(
     """Price ``(product, quantity)`` pairs for ``member``; all products share one currency."""
     currencies = {product.currency for product, _ in products}
     if len(currencies) > 1:
-        raise ValidationError("A cart can hold products of one currency only.")
+        raise ValidationError(_l("A cart can hold products of one currency only."))
     currency = currencies.pop() if currencies else "CNY"
     lines = [
         PricedLine(product, qty, product.price, product.price * qty, product.price * qty)

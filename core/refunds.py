@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from siyu.core.db import write_transaction
+from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import InvalidTransition, PaymentError, ValidationError
 from siyu.core.hooks import call_in_transaction
 from siyu.core.models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
@@ -18,12 +19,12 @@ from siyu.core.models import Order, OrderStatus, Payment, PaymentStatus, Refund,
 def refund_order(kernel, session: Session, order: Order, amount: int, idempotency_key: str,
                  reason: str = "", staff_id: int | None = None) -> Refund:
     if not idempotency_key or len(idempotency_key) > 128:
-        raise ValidationError("A refund needs an idempotency key.", fields={"idempotency_key": "required"})
+        raise ValidationError(_l("A refund needs an idempotency key."), fields={"idempotency_key": "required"})
     refund = session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
     if refund is None:
         refund = _reserve(session, order, amount, idempotency_key, reason, staff_id)
     elif refund.order_id != order.id or refund.amount != amount:
-        raise ValidationError("This idempotency key was used for another refund.",
+        raise ValidationError(_l("This idempotency key was used for another refund."),
                               fields={"idempotency_key": "already used"})
     if refund.status == RefundStatus.SUCCEEDED.value:
         return refund
@@ -34,7 +35,7 @@ def refund_order(kernel, session: Session, order: Order, amount: int, idempotenc
     except Exception as exc:  # a timeout or a provider error: the refund stays pending
         with write_transaction(session):
             session.get(Refund, refund.id).last_error = str(exc)[:500]
-        raise PaymentError("The refund could not be completed yet; retry it.") from exc
+        raise PaymentError(_l("The refund could not be completed yet; retry it.")) from exc
     _complete(kernel, session, refund, reference)
     return refund
 
@@ -46,14 +47,14 @@ def _reserve(session, order, amount, key, reason, staff_id) -> Refund:
             Refund.order_id == order.id, Refund.status == RefundStatus.PENDING.value))
         available = locked.refundable_amount - pending
         if not locked.is_paid:
-            raise InvalidTransition("Only a paid order can be refunded.")
+            raise InvalidTransition(_l("Only a paid order can be refunded."))
         if not isinstance(amount, int) or not 0 < amount <= available:
-            raise ValidationError(f"The refund must be between 1 and {available}.",
+            raise ValidationError(_l("The refund must be between 1 and %(max)s.", max=available),
                                   fields={"amount": f"between 1 and {available}"})
         payment = session.scalar(select(Payment).where(
             Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED.value))
         if payment is None:
-            raise InvalidTransition("This order has no successful payment to refund.")
+            raise InvalidTransition(_l("This order has no successful payment to refund."))
         refund = Refund(order_id=order.id, payment_id=payment.id, amount=amount,
                         currency=order.currency, idempotency_key=key, reason=reason[:200],
                         staff_id=staff_id, status=RefundStatus.PENDING.value)

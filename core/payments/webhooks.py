@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.core.db import write_transaction
+from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import SiyuError
 from siyu.core.models import Order, Payment, WebhookEvent
 from siyu.core.orders import mark_paid, payment_failed
@@ -39,19 +40,19 @@ def verify(payload: bytes, header: str | None, secret: str, tolerance: int = 300
     in the future, so a captured request cannot be pre-dated and replayed later.
     """
     if not secret:
-        raise SignatureError("Webhook secret is not configured.")
+        raise SignatureError(_l("Webhook secret is not configured."))
     try:
         stripe.WebhookSignature.verify_header(payload, header, secret, tolerance)
         timestamp = int(dict(p.split("=", 1) for p in header.split(",") if "=" in p)["t"])
         if timestamp > time.time() + tolerance:
-            raise SignatureError("Webhook timestamp is in the future.")
+            raise SignatureError(_l("Webhook timestamp is in the future."))
         event = json.loads(payload)
     except stripe.SignatureVerificationError as exc:
-        raise SignatureError(f"Invalid signature: {exc.user_message or exc}") from exc
+        raise SignatureError(_l("Invalid signature.")) from exc
     except (ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise SignatureError("Malformed webhook.") from exc
+        raise SignatureError(_l("Malformed webhook.")) from exc
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        raise SignatureError("Malformed webhook.")
+        raise SignatureError(_l("Malformed webhook."))
     return event
 
 
@@ -81,7 +82,7 @@ def _fulfil(kernel, session: Session, event: dict) -> None:
     order = session.get(Order, payment.order_id)
     if event["type"] == "payment_intent.succeeded":
         if intent.get("amount_received", intent.get("amount")) != order.total:
-            raise AmountMismatch("Paid amount does not match the order total.")
+            raise AmountMismatch(_l("Paid amount does not match the order total."))
         mark_paid(kernel, session, order, payment)
     elif event["type"] == "payment_intent.payment_failed" and payment.status == "pending":
         error = intent.get("last_payment_error") or {}

@@ -57,7 +57,7 @@ def signup():
             except ValidationError as exc:
                 for field, message in exc.fields.items():
                     if field in form:
-                        form[field].errors = [_(message) if isinstance(message, str) else message]
+                        form[field].errors = [str(message)]
                 flash(str(exc.message), "error")
                 status = 422
             else:

@@ -1,0 +1,104 @@
+"""A throwaway PostgreSQL cluster for tests: initdb + pg_ctl on 127.0.0.1, trust auth.
+
+As root (CI), the server runs as the ``postgres`` system user that Debian's package creates.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def find_pg_bin() -> str | None:
+    try:
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True)
+        if Path(out.stdout.strip(), "initdb").exists():
+            return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if candidates:
+        return str(Path(candidates[0]).parent)
+    initdb = shutil.which("initdb")
+    return str(Path(initdb).resolve().parent) if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresCluster:
+    def __init__(self, base_url: str, stop=None):
+        self.base_url = base_url.rstrip("/")
+        self._stop = stop
+        self._counter = 0
+
+    @classmethod
+    def external(cls, url: str) -> "PostgresCluster":
+        return cls(url.rsplit("/", 1)[0])
+
+    @classmethod
+    def start(cls, directory: Path) -> "PostgresCluster":
+        bindir = find_pg_bin()
+        data = directory / "data"
+        run_as = []
+        if os.geteuid() == 0:
+            user = "postgres"
+            pwd.getpwnam(user)  # Debian's package creates it; KeyError means not installed
+            os.chmod(directory, 0o777)
+            run_as = ["runuser", "-u", user, "--"]
+        port = _free_port()
+        subprocess.run(run_as + [f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres",
+                                 "-E", "UTF8", "--no-locale"], check=True, capture_output=True)
+        options = (f"-h 127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off "
+                   "-c full_page_writes=off -c max_connections=300")
+        subprocess.run(run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-o", options, "-w",
+                                 "-l", str(directory / "log"), "start"], check=True, capture_output=True)
+
+        def stop():
+            subprocess.run(run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
+                           capture_output=True)
+
+        cluster = cls(f"postgresql+psycopg://postgres@127.0.0.1:{port}", stop)
+        cluster._wait()
+        return cluster
+
+    def _wait(self, timeout: float = 30) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                psycopg.connect(self._dsn("postgres"), connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def _dsn(self, name: str) -> str:
+        return self.base_url.replace("postgresql+psycopg://", "postgresql://") + f"/{name}"
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
+
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        import psycopg
+
+        self._counter += 1
+        name = name or f"t_{os.getpid()}_{self._counter}_{time.monotonic_ns() % 100000}"
+        with psycopg.connect(self._dsn("postgres"), autocommit=True) as conn:
+            sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+            conn.execute(sql)
+        return name
+
+    def stop(self) -> None:
+        if self._stop:
+            self._stop()
