@@ -34,12 +34,32 @@ test: install-test
 hooks-doc: $(BIN)/python
 	$(BIN)/flask --app siyu.storefront siyu hooks-doc
 
+# Translations: storefront/translations/<locale>/LC_MESSAGES/messages.po (+ .mo, shipped).
+# `make i18n-extract` collects every marked string, creates a missing locale's catalog and
+# merges new strings into the existing ones; translate the empty msgstr, then `make i18n-compile`.
+# The template gets a new POT-Creation-Date only when its content changed; catalogs keep theirs.
+I18N_DIR := storefront/translations
+I18N_POT := $(I18N_DIR)/messages.pot
+I18N_LOCALES := zh_CN en
+I18N_VERSION := $(shell sed -n 's/^version = //p' setup.cfg)
+
 i18n-extract: $(BIN)/python
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o storefront/translations/messages.pot core storefront
-	$(BIN)/pybabel update -i storefront/translations/messages.pot -d storefront/translations --no-fuzzy-matching
+	@mkdir -p $(I18N_DIR)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Siyu \
+		--version=$(I18N_VERSION) --copyright-holder="Siyu contributors" -o $(I18N_POT).new core storefront
+	@if [ -f $(I18N_POT) ] && [ "$$(grep -v '^"POT-Creation-Date:' $(I18N_POT))" = \
+		"$$(grep -v '^"POT-Creation-Date:' $(I18N_POT).new)" ]; then \
+		rm $(I18N_POT).new; else mv $(I18N_POT).new $(I18N_POT); fi
+	@for locale in $(I18N_LOCALES); do \
+		if [ ! -f $(I18N_DIR)/$$locale/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel init -i $(I18N_POT) -d $(I18N_DIR) -l $$locale || exit 1; \
+		fi; \
+	done
+	$(BIN)/pybabel update -i $(I18N_POT) -d $(I18N_DIR) --no-fuzzy-matching \
+		--ignore-obsolete --ignore-pot-creation-date
 
 i18n-compile: $(BIN)/python
-	$(BIN)/pybabel compile -d storefront/translations
+	$(BIN)/pybabel compile -d $(I18N_DIR) --statistics
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -20,7 +20,7 @@ class SiyuError(Exception):
 
     def problem(self) -> dict:
         """An RFC 9457 style problem object."""
-        body = {"type": f"about:siyu/{self.code}", "title": self.message, "status": self.status}
+        body = {"type": f"about:siyu/{self.code}", "title": str(self.message), "status": self.status}
         if self.fields:
             body["errors"] = self.fields
         return body

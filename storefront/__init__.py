@@ -27,13 +27,17 @@ CORE_BLUEPRINTS = (
 )
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[Any] = ()) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[Any] = (),
+               instance_path: str | None = None) -> Flask:
     """Build one shop application.
 
     Configuration, later wins: defaults, ``<instance>/siyu.cfg``, ``SIYU_*`` environment
     variables, then ``test_config``. ``plugins`` registers extra plugin objects (tests).
+    The instance folder (database, secret key, ``siyu.cfg``) is ``instance_path``,
+    ``$SIYU_INSTANCE_PATH`` or ``./instance``.
     """
-    app = Flask(__name__, instance_path=os.environ.get("SIYU_INSTANCE_PATH") or None,
+    instance_path = instance_path or os.environ.get("SIYU_INSTANCE_PATH") or str(Path.cwd() / "instance")
+    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()),
                 instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(DEFAULTS)

@@ -31,7 +31,7 @@ def _template_key(config: dict, plugins: list) -> tuple:
             tuple(sorted(getattr(p, "__name__", repr(type(p))) for p in plugins)))
 
 
-def _base_config(instance: Path) -> dict[str, Any]:
+def _base_config() -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECURE_COOKIES": False,
@@ -78,7 +78,7 @@ def _make_app(request, tmp_path: Path, config: dict, plugins: list, backend: str
 
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
-    full = {**_base_config(instance), **config}
+    full = {**_base_config(), **config}
     key = (backend,) + _template_key(full, plugins)
     if backend == "postgresql":
         cluster = request.getfixturevalue("postgresql_cluster")
@@ -88,25 +88,23 @@ def _make_app(request, tmp_path: Path, config: dict, plugins: list, backend: str
             pytest.skip("PostgreSQL server binaries not installed")
         if key not in _TEMPLATES:
             _TEMPLATES[key] = cluster.create_database(f"tpl_{len(_TEMPLATES)}")
-            tpl_app = create_app({**full, "DATABASE_URL": cluster.url(_TEMPLATES[key])}, plugins=plugins)
+            tpl_app = create_app({**full, "DATABASE_URL": cluster.url(_TEMPLATES[key])}, plugins=plugins,
+                                 instance_path=str(instance))
             migrate.upgrade(tpl_app.extensions["siyu"])
             tpl_app.extensions["siyu"].db.dispose()
         full["DATABASE_URL"] = cluster.url(cluster.create_database(template=_TEMPLATES[key]))
     else:
         if key not in _TEMPLATES:
             template = tmp_path.parent / f"siyu-template-{len(_TEMPLATES)}.db"
-            tpl_app = create_app({**full, "DATABASE_URL": f"sqlite:///{template}"}, plugins=plugins)
+            tpl_app = create_app({**full, "DATABASE_URL": f"sqlite:///{template}"}, plugins=plugins,
+                                 instance_path=str(instance))
             migrate.upgrade(tpl_app.extensions["siyu"])
             tpl_app.extensions["siyu"].db.dispose()
             _TEMPLATES[key] = str(template)
         target = instance / "siyu.db"
         shutil.copyfile(_TEMPLATES[key], target)
         full["DATABASE_URL"] = f"sqlite:///{target}"
-    os.environ["SIYU_INSTANCE_PATH"] = str(instance)
-    try:
-        return create_app(full, plugins=plugins)
-    finally:
-        os.environ.pop("SIYU_INSTANCE_PATH", None)
+    return create_app(full, plugins=plugins, instance_path=str(instance))
 
 
 def _backend() -> str:

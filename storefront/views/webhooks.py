@@ -19,12 +19,12 @@ def stripe_webhook():
         event = verify(request.get_data(cache=False), request.headers.get("Stripe-Signature"),
                        config["STRIPE_WEBHOOK_SECRET"], int(config["WEBHOOK_TOLERANCE"]))
     except SignatureError as exc:
-        return jsonify(title=exc.message, status=400), 400
+        return jsonify(title=str(exc.message), status=400), 400
     try:
         result = process_event(kernel(), db(), event)
     except PluginError as exc:
         # Nothing was written; answer 503 so the provider delivers the event again later.
-        return jsonify(title=exc.message, status=503), 503
+        return jsonify(title=str(exc.message), status=503), 503
     except SiyuError as exc:
         return jsonify(title=str(exc.message), status=exc.status), exc.status
     return jsonify(received=True, result=result)
