@@ -46,6 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
         SECURE_COOKIES=True,
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         WTF_CSRF_TIME_LIMIT=None,
         SEND_FILE_MAX_AGE_DEFAULT=3600,

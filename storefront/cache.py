@@ -1,0 +1,85 @@
+"""Per-worker caches of rendered storefront fragments that rarely change.
+
+The home page's product list is the same for every anonymous shopper until the catalog
+changes, so each worker keeps its rendered HTML, keyed by what it depends on: the catalog
+revision (``core`` setting ``catalog_revision``, bumped by
+``siyu.core.settings.bump_catalog_revision`` on any product change and read through the
+shop settings every request, see ``context.SETTINGS_TTL``), the locale, the sort, the
+sort orders offered, the registered plugins and the script root the URLs are built on.
+
+Entries live in ``app.extensions`` (one cache per application, never shared between apps)
+and the oldest are dropped past ``MAX_ENTRIES``. The cache is bypassed while templates
+auto-reload (debug), so an edited template shows at once.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable, Hashable
+
+from flask import current_app, request
+from markupsafe import Markup
+
+from siyu.storefront.context import kernel, shop_settings
+
+MAX_ENTRIES = 128
+EXTENSION = "siyu_fragment_cache"
+
+
+class FragmentCache:
+    """A small LRU mapping of keys to rendered markup, safe for threaded workers."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> Markup:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return value
+            self.misses += 1
+        value = Markup(render())
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def fragment_cache() -> FragmentCache:
+    """The current application's cache (created on first use)."""
+    cache = current_app.extensions.get(EXTENSION)
+    if cache is None:
+        cache = current_app.extensions.setdefault(EXTENSION, FragmentCache())
+    return cache
+
+
+def plugin_names() -> tuple[str, ...]:
+    """Names of the plugins registered right now (tests may add some at run time)."""
+    return tuple(sorted(name for name, _plugin in kernel().pm.list_name_plugin() if name))
+
+
+def catalog_key(*parts: Hashable) -> tuple:
+    """A key for a catalog fragment: the catalog revision and the request's invariants + ``parts``."""
+    return (shop_settings().get("catalog_revision"), request.script_root, plugin_names()) + parts
+
+
+def cached(key: Hashable, render: Callable[[], str]) -> Markup:
+    """``render()``'s markup, from the cache when ``key`` was rendered before."""
+    if current_app.jinja_env.auto_reload:
+        return Markup(render())
+    return fragment_cache().get_or_render(key, render)

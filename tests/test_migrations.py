@@ -1,0 +1,28 @@
+"""The core's Alembic branch builds exactly the schema the models declare."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from siyu.core import migrate
+from siyu.core.db import Base
+
+
+def test_upgrade_matches_models(kernel):
+    with kernel.db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}),
+                                Base.metadata)
+    assert diff == []
+
+
+def test_core_branch_is_labelled_and_at_head(kernel):
+    script = ScriptDirectory.from_config(migrate.alembic_config(kernel))
+    assert "core" in script.get_revision("core@head").branch_labels or \
+        any("core" in (rev.branch_labels or ()) for rev in script.walk_revisions())
+    assert migrate.current_heads(kernel) == set(script.get_heads())
+    assert not migrate.pending(kernel)
+
+
+def test_db_upgrade_command_is_idempotent(runner):
+    result = runner.invoke(args=["siyu", "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "core_0001" in result.output
