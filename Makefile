@@ -38,9 +38,10 @@ hooks-doc: $(BIN)/python
 # `make i18n-extract` collects every marked string, creates a missing locale's catalog and
 # merges new strings into the existing ones; translate the empty msgstr, then `make i18n-compile`.
 # The template gets a new POT-Creation-Date only when its content changed; catalogs keep theirs.
+# The shop's zh_CN is zh_Hans_CN to Babel, and that is the directory Flask-Babel reads.
 I18N_DIR := storefront/translations
 I18N_POT := $(I18N_DIR)/messages.pot
-I18N_LOCALES := zh_CN en
+I18N_LOCALES := zh_Hans_CN en
 I18N_VERSION := $(shell sed -n 's/^version = //p' setup.cfg)
 
 i18n-extract: $(BIN)/python
