@@ -44,7 +44,7 @@ def load_cart_products(session: Session, quantities: Mapping[int, int]) -> list[
     if missing:
         raise NotFound(
             _l("Some products are no longer available."),
-            fields={str(pid): "unknown or unavailable product" for pid in missing},
+            fields={str(pid): _l("unknown or unavailable product") for pid in missing},
         )
     return [(products[pid], quantities[pid]) for pid in sorted(quantities)]
 
@@ -76,15 +76,15 @@ def place_order(
     """
     if not checkout_token or len(checkout_token) > 64:
         raise ValidationError(_l("The checkout form has expired; please try again."),
-                              fields={"checkout_token": "missing or too long"})
+                              fields={"checkout_token": _l("missing or too long")})
     if kernel.provider(payment_method) is None:
-        raise ValidationError(_l("Choose a payment method."), fields={"payment_method": "not available"})
+        raise ValidationError(_l("Choose a payment method."), fields={"payment_method": _l("not available")})
     existing = _order_for_token(session, checkout_token, member)
     if existing is not None:
         return existing
     quantities = validate_quantities(items)
     if not quantities:
-        raise ValidationError(_l("Your cart is empty."), fields={"cart": "empty"})
+        raise ValidationError(_l("Your cart is empty."), fields={"cart": _l("empty")})
     try:
         with write_transaction(session):
             priced = price_cart(kernel.pm, session, load_cart_products(session, quantities), member, inputs)
@@ -120,7 +120,7 @@ def _reserve_stock(session: Session, product: Product, quantity: int) -> None:
     if result.rowcount != 1:
         raise OutOfStock(
             _l("Not enough stock for %(sku)s.", sku=product.sku),
-            fields={str(product.id): "not enough stock"},
+            fields={str(product.id): _l("not enough stock")},
             sku=product.sku,
         )
 

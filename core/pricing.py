@@ -89,10 +89,10 @@ def validate_quantities(items: Mapping[Any, Any]) -> dict[int, int]:
         try:
             product_id, quantity = int(raw_id), int(raw_qty)
         except (TypeError, ValueError):
-            errors[str(raw_id)] = "not a number"
+            errors[str(raw_id)] = _l("not a number")
             continue
         if not 1 <= quantity <= MAX_QUANTITY:
-            errors[str(product_id)] = f"quantity must be between 1 and {MAX_QUANTITY}"
+            errors[str(product_id)] = _l("quantity must be between 1 and %(max)d", max=MAX_QUANTITY)
             continue
         clean[product_id] = quantity
     if errors:

@@ -19,19 +19,20 @@ from siyu.core.models import Order, OrderStatus, Payment, PaymentStatus, Refund,
 def refund_order(kernel, session: Session, order: Order, amount: int, idempotency_key: str,
                  reason: str = "", staff_id: int | None = None) -> Refund:
     if not idempotency_key or len(idempotency_key) > 128:
-        raise ValidationError(_l("A refund needs an idempotency key."), fields={"idempotency_key": "required"})
+        raise ValidationError(_l("A refund needs an idempotency key."), fields={"idempotency_key": _l("required")})
     refund = session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
+    retry = refund is not None
     if refund is None:
         refund = _reserve(session, order, amount, idempotency_key, reason, staff_id)
     elif refund.order_id != order.id or refund.amount != amount:
         raise ValidationError(_l("This idempotency key was used for another refund."),
-                              fields={"idempotency_key": "already used"})
+                              fields={"idempotency_key": _l("already used")})
     if refund.status == RefundStatus.SUCCEEDED.value:
         return refund
     payment = session.get(Payment, refund.payment_id)
     provider = kernel.payment_providers.get(payment.provider)
     try:
-        reference = provider.refund(kernel, payment, refund)
+        reference = provider.refund(kernel, payment, refund, retry=retry)
     except Exception as exc:  # a timeout or a provider error: the refund stays pending
         with write_transaction(session):
             session.get(Refund, refund.id).last_error = str(exc)[:500]
@@ -50,7 +51,7 @@ def _reserve(session, order, amount, key, reason, staff_id) -> Refund:
             raise InvalidTransition(_l("Only a paid order can be refunded."))
         if not isinstance(amount, int) or not 0 < amount <= available:
             raise ValidationError(_l("The refund must be between 1 and %(max)s.", max=available),
-                                  fields={"amount": f"between 1 and {available}"})
+                                  fields={"amount": _l("between 1 and %(max)s", max=available)})
         payment = session.scalar(select(Payment).where(
             Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED.value))
         if payment is None:

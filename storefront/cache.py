@@ -70,7 +70,8 @@ def fragment_cache() -> FragmentCache:
 
 def plugin_names() -> tuple[str, ...]:
     """Names of the plugins registered right now (tests may add some at run time)."""
-    return tuple(sorted(name for name, _plugin in kernel().pm.list_name_plugin() if name))
+    return tuple(sorted(name for name, plugin in kernel().pm.list_name_plugin()
+                        if plugin is not None))
 
 
 def catalog_key(*parts: Hashable) -> tuple:

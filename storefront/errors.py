@@ -10,7 +10,7 @@ from siyu.core.errors import SiyuError
 
 
 def wants_json() -> bool:
-    if request.path.startswith(("/api/", "/webhooks/")) or request.path.endswith(".json"):
+    if request.path.startswith(("/api/", "/webhooks/")) or request.path.endswith(".json") or request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

@@ -56,7 +56,7 @@ def siyu_plugins() -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def postgresql_cluster(tmp_path_factory) -> Iterator[PostgresCluster | None]:
+def postgresql_cluster() -> Iterator[PostgresCluster | None]:
     """A throwaway PostgreSQL cluster on 127.0.0.1 (``SIYU_TEST_POSTGRES_URL`` to reuse one)."""
     url = os.environ.get("SIYU_TEST_POSTGRES_URL")
     if url:
@@ -65,7 +65,7 @@ def postgresql_cluster(tmp_path_factory) -> Iterator[PostgresCluster | None]:
     if find_pg_bin() is None:
         yield None
         return
-    cluster = PostgresCluster.start(tmp_path_factory.mktemp("pg"))
+    cluster = PostgresCluster.start()
     try:
         yield cluster
     finally:

@@ -10,6 +10,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,15 +46,16 @@ class PostgresCluster:
         return cls(url.rsplit("/", 1)[0])
 
     @classmethod
-    def start(cls, directory: Path) -> "PostgresCluster":
+    def start(cls) -> "PostgresCluster":
         bindir = find_pg_bin()
+        directory = Path(tempfile.mkdtemp(prefix="siyu-pg-"))
         data = directory / "data"
         run_as = []
         if os.geteuid() == 0:
-            user = "postgres"
-            pwd.getpwnam(user)  # Debian's package creates it; KeyError means not installed
-            os.chmod(directory, 0o777)
-            run_as = ["runuser", "-u", user, "--"]
+            # initdb refuses to run as root: run the server as Debian's ``postgres`` user.
+            user = pwd.getpwnam("postgres")
+            os.chown(directory, user.pw_uid, user.pw_gid)
+            run_as = ["runuser", "-u", "postgres", "--"]
         port = _free_port()
         subprocess.run(run_as + [f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres",
                                  "-E", "UTF8", "--no-locale"], check=True, capture_output=True)
@@ -65,6 +67,7 @@ class PostgresCluster:
         def stop():
             subprocess.run(run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
                            capture_output=True)
+            shutil.rmtree(directory, ignore_errors=True)
 
         cluster = cls(f"postgresql+psycopg://postgres@127.0.0.1:{port}", stop)
         cluster._wait()

@@ -20,6 +20,6 @@ class ManualProvider:
         session.add(payment)
         return payment
 
-    def refund(self, kernel, payment, refund) -> str:
+    def refund(self, kernel, payment, refund, retry: bool = False) -> str:
         # The money goes back by hand; the refund records that staff did it.
         return f"manual-refund-{refund.id}"

@@ -35,7 +35,6 @@ class StripeProvider:
                 "currency": order.currency.lower(),
                 "payment_method_types": ["card"],
                 "metadata": {"order_id": str(order.id), "order_number": order.number},
-                "description": f"Order {order.number}",
             },
             options={"idempotency_key": f"siyu-pi-{order.number}"},
         )
@@ -45,12 +44,53 @@ class StripeProvider:
         session.add(payment)
         return payment
 
-    def refund(self, kernel, payment, refund) -> str:
-        result = client(kernel.config).v1.refunds.create(
-            params={"payment_intent": payment.reference, "amount": refund.amount},
+    def confirm(self, kernel, payment, payment_method: str) -> dict:
+        """Attach the card the shopper entered and confirm the intent on the server.
+
+        Returns ``{"status", "client_secret", "error"}``; ``requires_action`` means the
+        browser must finish authentication (3-D Secure) with ``confirmCardPayment``.
+        The order itself changes only when the signed webhook arrives.
+        """
+        stripe_client = client(kernel.config)
+        try:
+            stripe_client.v1.payment_intents.update(payment.reference,
+                                                    params={"payment_method": payment_method})
+            intent = stripe_client.v1.payment_intents.confirm(payment.reference)
+        except stripe.CardError as exc:
+            return {"status": "failed", "client_secret": payment.client_secret,
+                    "error": exc.user_message or "card declined"}
+        return {"status": intent.status, "client_secret": payment.client_secret, "error": None}
+
+    def refund(self, kernel, payment, refund, retry: bool = False) -> str:
+        """Refund once per ``refund.idempotency_key``.
+
+        Stripe deduplicates by the idempotency key; on a retry we also look for a refund
+        carrying our key in its metadata first, so a response lost to a timeout never
+        becomes a second refund even where keys are not honoured (as with localstripe).
+        """
+        stripe_client = client(kernel.config)
+        if retry:
+            existing = self._find(stripe_client, payment.reference, refund.idempotency_key)
+            if existing is not None:
+                return existing
+        result = stripe_client.v1.refunds.create(
+            params={"payment_intent": payment.reference, "amount": refund.amount,
+                    "metadata": {"siyu_refund_key": refund.idempotency_key}},
             options={"idempotency_key": refund.idempotency_key},
         )
         return result.id
+
+    @staticmethod
+    def _find(stripe_client, intent_id: str, key: str) -> str | None:
+        try:
+            page = stripe_client.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
+        except stripe.InvalidRequestError:  # servers without the filter: scan recent refunds
+            page = stripe_client.v1.refunds.list(params={"limit": 100})
+        for item in (entry.to_dict() for entry in page.data):
+            if (item.get("metadata") or {}).get("siyu_refund_key") == key \
+                    and item.get("payment_intent") == intent_id:
+                return item["id"]
+        return None
 
     def cancel(self, kernel, payment) -> None:
         """Best effort: a cancelled order's intent can no longer be paid."""

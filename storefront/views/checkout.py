@@ -1,6 +1,7 @@
 """Checkout, the card payment page and the live order status."""
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -100,6 +101,29 @@ def pay(number: str):
     return render_template("checkout/pay.html", order=order, payment=payment,
                            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
                            stripe_js=current_app.config["STRIPE_JS_URL"], form=FlaskForm())
+
+
+@bp.post("/orders/<number>/pay")
+@login_required
+def confirm_card(number: str):
+    """The pay page posts the card's payment method id here (JSON, CSRF header)."""
+    order = order_for_member(db(), number, current_user)
+    method = str((request.get_json(silent=True) or {}).get("payment_method", ""))
+    if not re.fullmatch(r"(pm|card|src)_[A-Za-z0-9_]{1,200}", method):
+        raise ValidationError(_("The card details could not be read. Please try again."),
+                              fields={"payment_method": "invalid"})
+    if order.status != OrderStatus.PLACED.value or order.payment_method != "stripe":
+        raise ValidationError(_("This order cannot be paid any more."), fields={"order": order.status})
+    payment = _start_payment(order)
+    try:
+        result = kernel().provider("stripe").confirm(kernel(), payment, method)
+    except SiyuError:
+        raise
+    except Exception as exc:
+        current_app.logger.exception("confirming payment for %s failed", order.number)
+        raise PaymentError(_("The payment service did not answer. Please try again.")) from exc
+    result["return_url"] = url_for("checkout.payment_return", number=order.number)
+    return jsonify(result), (402 if result["status"] == "failed" else 200)
 
 
 @bp.get("/orders/<number>/return")
