@@ -410,7 +410,9 @@ def main(argv=None) -> int:
     def on_term(signum, _frame):
         raise SystemExit(128 + signum)
 
-    signal.signal(signal.SIGTERM, on_term)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     loadavg = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     servers: list[Server] = []
     with tempfile.TemporaryDirectory(prefix="siyu-bench-") as tmp:

@@ -127,7 +127,7 @@ def hooks_doc(check, output):
 
 
 @siyu_cli.command("demo")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
 @click.option("--stripe-port", default=8420, show_default=True)
 def demo_command(port, stripe_port):
     """Serve the demo shop on 127.0.0.1 with localstripe (no Stripe account needed)."""
@@ -143,7 +143,9 @@ def demo_command(port, stripe_port):
     app = create_app(config)
     click.echo(f"Siyu demo at http://127.0.0.1:{port}")
     try:
-        app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+        from werkzeug.serving import run_simple
+
+        run_simple("127.0.0.1", port, app, threaded=True)
     finally:
         if proc is not None:
             proc.terminate()
