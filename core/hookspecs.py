@@ -213,3 +213,37 @@ def on_member_created(session: "Session", member: "Member", visitor_id: str | No
 
     In the sign-up transaction: record first-touch attribution, give a welcome gift.
     """
+
+
+# ------------------------------------------------------------------------ back office
+
+
+@hookspec
+def register_admin_menu(register: Callable[..., None]) -> None:
+    """Add back-office menu items: ``register(endpoint, label, role="agent", order=100)``.
+
+    ``endpoint`` is a Flask endpoint of a blueprint the plugin registered (its pages check
+    access with ``siyu.storefront.admin.staff_required(role)``); ``label`` is
+    lazy-translatable text; ``role`` is the least role that sees the item (``agent`` or
+    ``owner``). Called once at start-up. Not in a transaction.
+    """
+
+
+@hookspec
+def register_dashboard_widgets(register: Callable[..., None]) -> None:
+    """Add dashboard widgets: ``register(name, title, render, role="owner", order=100)``.
+
+    ``render(session, staff)`` returns escaped markup (``markupsafe.Markup``), e.g. a small
+    table or an SVG chart drawn on the server. Called once at start-up; each ``render`` runs
+    per dashboard view as a display hook: a failure is logged, the widget is skipped and the
+    dashboard still renders. Read only.
+    """
+
+
+@hookspec
+def admin_member_panel(member: "Member", session: "Session", staff: Any) -> str | None:
+    """Render a panel on the back-office member page (tags, points, commissions...).
+
+    Return escaped markup or ``None``. Display hook: a failure is logged and skipped.
+    Read only.
+    """

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from flask import Flask
 
 from siyu.core.kernel import DEFAULTS, Kernel, config_from_env
-from siyu.storefront import context, errors, i18n, security, visitor
+from siyu.storefront import admin, context, errors, i18n, security, visitor
 from siyu.storefront.extensions import csrf, limiter, login_manager
 from siyu.storefront.views import helpers
 
@@ -78,6 +78,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     errors.init_app(app)
     helpers.init_app(app)
     _register_blueprints(app, siyu)
+    admin.init_app(app)
 
     from siyu.storefront.cli import siyu_cli
 

@@ -66,6 +66,24 @@ def seed_command(demo):
     click.echo(f"demo data: {created} products created")
 
 
+@siyu_cli.command("create-owner")
+@click.option("--email", prompt=True)
+@click.option("--name", default="")
+@click.password_option(help="at least 12 characters")
+@with_appcontext
+def create_owner(email, name, password):
+    """Create a shop owner account for the back office (/admin)."""
+    from siyu.core.errors import ValidationError
+    from siyu.core.staff import create_staff
+
+    try:
+        staff = create_staff(db(), email=email, password=password, role="owner", name=name)
+    except ValidationError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise click.ClickException(f"{exc.message} {details}") from exc
+    click.echo(f"owner {staff.email} created; sign in at /admin")
+
+
 @siyu_cli.command("expire-orders")
 @with_appcontext
 def expire_orders():

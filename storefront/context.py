@@ -32,7 +32,7 @@ def close_db(_exc: BaseException | None = None) -> None:
 
 def shop_settings() -> dict[str, Any]:
     """The shop's ``core`` settings, cached briefly per worker (read on every page)."""
-    if "shop_settings" in g:
+    if g and "shop_settings" in g:
         return g.shop_settings
     cache = current_app.extensions.setdefault("siyu_settings_cache", {})
     if cache.get("expires", 0) < time.monotonic():

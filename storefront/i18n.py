@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -18,6 +18,9 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 def select_locale() -> str:
     """Chosen in the switcher > the member's own > Accept-Language > the shop's default."""
+    if not has_request_context():  # CLI and jobs speak the shop's default language
+        default = shop_settings().get("default_locale")
+        return default if default in LOCALES else "zh_CN"
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen

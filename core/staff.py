@@ -1,0 +1,64 @@
+"""Staff accounts (owners and agents): creation, password policy, authentication."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from siyu.core.db import write_transaction
+from siyu.core.errors import ValidationError
+from siyu.core.i18n import lazy_gettext as _l
+from siyu.core.members import EMAIL_RE, normalise_email
+from siyu.core.models import StaffUser
+
+ROLES = ("owner", "agent")
+MIN_STAFF_PASSWORD = 12
+#: What each role may do; owners may do everything agents may.
+RANK = {"agent": 1, "owner": 2}
+
+
+def password_problems(password: str, email: str = "") -> list:
+    problems = []
+    if len(password or "") < MIN_STAFF_PASSWORD:
+        problems.append(_l("Use at least %(n)d characters.", n=MIN_STAFF_PASSWORD))
+    if password and len(set(password)) < 5:
+        problems.append(_l("Use more different characters."))
+    if email and password and email.split("@")[0].lower() in password.lower():
+        problems.append(_l("Do not use your email name in the password."))
+    return problems
+
+
+def create_staff(session: Session, *, email: str, password: str, role: str, name: str = "") -> StaffUser:
+    email = normalise_email(email)
+    errors = {}
+    if not EMAIL_RE.match(email):
+        errors["email"] = _l("Enter a valid email address.")
+    if role not in ROLES:
+        errors["role"] = _l("Choose owner or agent.")
+    problems = password_problems(password, email)
+    if problems:
+        errors["password"] = " ".join(str(p) for p in problems)
+    if errors:
+        raise ValidationError(_l("Please correct the highlighted fields."), fields=errors)
+    with write_transaction(session):
+        if session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
+            raise ValidationError(_l("This email already has an account."),
+                                  fields={"email": _l("This email already has an account.")})
+        staff = StaffUser(email=email, name=name, role=role, password_hash=generate_password_hash(password))
+        session.add(staff)
+    return staff
+
+
+_DUMMY = generate_password_hash("staff-dummy-password")
+
+
+def authenticate_staff(session: Session, email: str, password: str) -> StaffUser | None:
+    staff = session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+    if staff is None or not staff.active:
+        check_password_hash(_DUMMY, password or "")
+        return None
+    return staff if check_password_hash(staff.password_hash, password or "") else None
+
+
+def may(staff: StaffUser | None, role: str) -> bool:
+    return staff is not None and staff.active and RANK.get(staff.role, 0) >= RANK[role]

@@ -1,0 +1,57 @@
+"""The owner's dashboard: sales, orders, new members, repurchase rate, plugin widgets."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from siyu.core import metrics
+from siyu.core.staff import may
+from siyu.storefront.admin import current_staff, staff_required
+from siyu.storefront.admin.auth import bp
+from siyu.storefront.admin.charts import bar_chart
+from siyu.storefront.context import db
+
+log = logging.getLogger("siyu.plugins")
+TITLE = _l("Dashboard")
+
+
+def _widgets(staff):
+    rendered = []
+    for widget in current_app.extensions["siyu_admin_widgets"]:
+        if not may(staff, widget.role):
+            continue
+        try:
+            body = widget.render(db(), staff)
+        except Exception:  # noqa: BLE001 - a broken widget must not break the dashboard
+            log.exception("dashboard widget %s failed; skipped", widget.name)
+            continue
+        if body is not None:
+            rendered.append((widget, body if isinstance(body, Markup) else Markup.escape(body)))
+    return rendered
+
+
+@bp.get("/")
+@staff_required("agent")
+def dashboard():
+    staff = current_staff()
+    now = datetime.now(timezone.utc)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    figures = None
+    chart = None
+    if may(staff, "owner"):
+        repeat, buyers = metrics.repurchase_rate(db())
+        figures = {
+            "today": metrics.sales_between(db(), today, now + timedelta(seconds=1)),
+            "month": metrics.sales_between(db(), now - timedelta(days=30), now + timedelta(seconds=1)),
+            "repeat": repeat,
+            "buyers": buyers,
+            "rate": (repeat * 100 / buyers) if buyers else None,
+        }
+        series = metrics.daily_revenue(db(), 30, now)
+        chart = bar_chart([(d.strftime("%m-%d"), v) for d, v in series], height=140)
+    return render_template("admin/dashboard.html", figures=figures, chart=chart,
+                           widgets=_widgets(staff), currency="CNY")
