@@ -83,6 +83,19 @@ def register_payment_providers(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
+def register_settings_schemas(register: Callable[[str, Any], None]) -> None:
+    """Declare a plugin's settings: ``register(plugin_name, schema)``.
+
+    ``schema`` is a marshmallow ``Schema`` (class or instance) whose fields have
+    ``load_default`` values and ``metadata={"label": ..., "help": ...}``. The back office
+    generates the settings form from it and stores the validated values in the core
+    ``settings`` table under ``plugin_name``; read them with
+    ``siyu.core.settings.get_all(session, plugin_name)``. Called once at start-up.
+    Not in a transaction.
+    """
+
+
+@hookspec
 def register_commands(cli: "click.Group") -> None:
     """Add click commands to the ``flask siyu`` group (``@cli.command()``).
 

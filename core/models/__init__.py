@@ -1,13 +1,13 @@
 """Core models. Plugins define theirs on the same ``Base`` with a table prefix."""
 from siyu.core.db import Base
 from siyu.core.models.catalog import Product, ProductImage
-from siyu.core.models.members import Member, StaffUser, Touch
+from siyu.core.models.members import ApiToken, Member, StaffUser, Touch
 from siyu.core.models.orders import Order, OrderAdjustment, OrderLine, OrderStatus
 from siyu.core.models.payments import Payment, PaymentStatus, Refund, RefundStatus, WebhookEvent
 from siyu.core.models.settings import Setting
 
 __all__ = [
-    "Base", "Product", "ProductImage", "Member", "StaffUser", "Touch", "Order", "OrderLine",
+    "ApiToken", "Base", "Product", "ProductImage", "Member", "StaffUser", "Touch", "Order", "OrderLine",
     "OrderAdjustment", "OrderStatus", "Payment", "PaymentStatus", "Refund", "RefundStatus",
     "WebhookEvent", "Setting",
 ]
