@@ -191,6 +191,20 @@ def confirm_manual_payment(kernel, session: Session, order: Order) -> Payment:
     return payment
 
 
+def settle_free_order(kernel, session: Session, order: Order) -> Payment:
+    """An order that discounts brought to zero is paid at once: no provider can charge 0."""
+    if order.total != 0:
+        raise InvalidTransition(_l("Only an order with nothing to pay can be settled for free."))
+    with write_transaction(session):
+        payment = Payment(order_id=order.id, provider="free", reference=f"free-{order.number}",
+                          amount=0, currency=order.currency, status=PaymentStatus.PENDING.value)
+        session.add(payment)
+        session.flush()
+        if not mark_paid(kernel, session, order, payment):
+            raise InvalidTransition(_l("Only an unpaid order can be cancelled."))
+    return payment
+
+
 def cancel_order(kernel, session: Session, order: Order, reason: str) -> None:
     """Cancel an unpaid order, release its stock and run ``on_order_cancelled``."""
     with write_transaction(session):

@@ -157,3 +157,23 @@ def test_another_members_order_is_not_found(client, member_client, products, ker
     login(member_client, "other@example.com", "other-password")
     assert member_client.get(f"/orders/{number}").status_code == 404
     assert member_client.get(f"/orders/{number}/status.json").status_code == 404
+
+
+def test_an_order_discounted_to_zero_is_paid_at_once(member_client, products, db, register_plugin):
+    from siyu.core.pricing import Adjustment
+
+    class FullDiscount:
+        @hookimpl
+        def cart_adjustments(self, cart, stage):
+            if stage == "order":
+                return [Adjustment("gift", "Gift", -cart.total, source="test")]
+
+    register_plugin(FullDiscount())
+    add_to_cart(member_client, products[0].id)
+    response = checkout(member_client, payment_method="manual")
+    number = response.headers["Location"].rsplit("/", 1)[-1]
+    fresh(db)
+    order = db.scalar(select(Order).where(Order.number == number))
+    assert order.total == 0 and order.status == "paid"
+    assert [(a.code, a.amount) for a in order.adjustments] == [("gift", -1000)]
+    assert db.scalar(select(Payment.provider).where(Payment.order_id == order.id)) == "free"

@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired
 from siyu.core.db import write_transaction
 from siyu.core.errors import PaymentError, SiyuError, ValidationError
 from siyu.core.models import OrderStatus, Payment, PaymentStatus
-from siyu.core.orders import cancel_order, order_for_member, place_order
+from siyu.core.orders import cancel_order, order_for_member, place_order, settle_free_order
 from siyu.storefront.context import db, kernel
 from siyu.storefront.views.cart import priced_cart
 from siyu.storefront.views.helpers import get_cart, locale_code, save_cart
@@ -61,6 +61,10 @@ def checkout():
             payment_method=form.payment_method.data, checkout_token=form.checkout_token.data,
             inputs=_plugin_inputs(), locale=locale_code(), visitor_id=visitor_id(),
         )
+        if order.total == 0 and order.status == OrderStatus.PLACED.value:
+            settle_free_order(kernel(), db(), order)
+            save_cart({})
+            return redirect(url_for("account.order", number=order.number))
         _start_payment(order)
         if order.payment_method == "manual":
             save_cart({})
