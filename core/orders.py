@@ -210,10 +210,7 @@ def cancel_order(kernel, session: Session, order: Order, reason: str) -> None:
     with write_transaction(session):
         if not _cancel(kernel, session, order, reason):
             raise InvalidTransition(_l("Only an unpaid order can be cancelled."))
-    for payment in _pending_payments(session, order):
-        provider = kernel.provider(payment.provider)
-        if provider is not None and hasattr(provider, "cancel"):
-            provider.cancel(kernel, payment)
+    _cancel_with_providers(kernel, session, order)
 
 
 def _cancel(kernel, session: Session, order: Order, reason: str) -> bool:
@@ -227,6 +224,8 @@ def _cancel(kernel, session: Session, order: Order, reason: str) -> bool:
     if result.rowcount != 1:
         return False
     session.refresh(order)
+    for payment in _pending_payments(session, order):
+        payment.status = PaymentStatus.CANCELLED.value
     for line in order.lines:
         if line.product_id is not None:
             session.execute(
@@ -265,9 +264,20 @@ def expire_unpaid(kernel, session: Session, now: datetime | None = None) -> int:
     for order_id in ids:
         with write_transaction(session):
             order = session.get(Order, order_id)
-            if order is not None and _cancel(kernel, session, order, "expired"):
-                count += 1
+            expired = order is not None and _cancel(kernel, session, order, "expired")
+        if expired:
+            count += 1
+            _cancel_with_providers(kernel, session, order)
     return count
+
+
+def _cancel_with_providers(kernel, session: Session, order: Order) -> None:
+    """After the cancel committed: stop its payments so they can never be paid later."""
+    for payment in session.scalars(select(Payment).where(
+            Payment.order_id == order.id, Payment.status == PaymentStatus.CANCELLED.value)):
+        provider = kernel.provider(payment.provider)
+        if provider is not None and hasattr(provider, "cancel"):
+            provider.cancel(kernel, payment)
 
 
 def order_for_member(session: Session, number: str, member: Member) -> Order:

@@ -95,6 +95,10 @@ def test_declined_card_cancels_and_releases_stock(app, wired, member_client, pro
     assert declined["status"] == "failed" and declined["error"]
     cancelled = wait_for(db, order.id, {"cancelled"})
     assert cancelled.cancel_reason == "payment_failed"
+    deadline = time.monotonic() + 10
+    while stripe_client(kernel.config).v1.payment_intents.retrieve(payment.reference).status != "canceled":
+        assert time.monotonic() < deadline, "the failed intent was not cancelled at Stripe"
+        time.sleep(0.2)
     assert db.get(Product, products[0].id).stock == 10
     with member_client.session_transaction() as session:
         assert session["cart"] == {str(products[0].id): 3}, "the cart is kept for another try"

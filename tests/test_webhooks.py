@@ -92,6 +92,8 @@ def test_payment_failed_cancels_order_and_releases_stock(client, db, card_order)
     assert post(client, late, sign(late)).status_code == 200
     fresh(db)
     assert db.get(Order, card_order.id).status == "cancelled"
+    flagged = db.scalar(select(Payment).where(Payment.order_id == card_order.id))
+    assert flagged.status == "succeeded" and "refund" in flagged.last_error
 
 
 def test_amount_mismatch_is_refused_and_not_recorded(client, db, card_order):

@@ -7,6 +7,7 @@ delivered event changes nothing the second time.
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import stripe
@@ -17,9 +18,10 @@ from sqlalchemy.orm import Session
 from siyu.core.db import write_transaction
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import SiyuError
-from siyu.core.models import Order, Payment, WebhookEvent
+from siyu.core.models import Order, Payment, PaymentStatus, WebhookEvent
 from siyu.core.orders import mark_paid, payment_failed
 
+log = logging.getLogger("siyu.payments")
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed")
 
 
@@ -67,23 +69,34 @@ def process_event(kernel, session: Session, event: dict) -> str:
                 return "duplicate"
             session.add(WebhookEvent(provider="stripe", event_id=event["id"], type=event["type"]))
             session.flush()  # claim the event id first: a concurrent delivery waits here
-            _fulfil(kernel, session, event)
+            failed_payment = _fulfil(kernel, session, event)
     except IntegrityError:
         return "duplicate"
+    if failed_payment is not None:
+        # The order is cancelled: make sure the intent can never be paid later.
+        kernel.payment_providers["stripe"].cancel(kernel, failed_payment)
     return "processed"
 
 
-def _fulfil(kernel, session: Session, event: dict) -> None:
+def _fulfil(kernel, session: Session, event: dict) -> Payment | None:
+    """Apply the event; returns the payment when it failed (to cancel its intent after commit)."""
     intent = event.get("data", {}).get("object", {})
     payment = session.scalar(select(Payment).where(
         Payment.provider == "stripe", Payment.reference == str(intent.get("id", ""))))
     if payment is None:
-        return  # not one of ours (another app on the same Stripe account)
+        return None  # not one of ours (another app on the same Stripe account)
     order = session.get(Order, payment.order_id)
     if event["type"] == "payment_intent.succeeded":
         if intent.get("amount_received", intent.get("amount")) != order.total:
             raise AmountMismatch(_l("Paid amount does not match the order total."))
-        mark_paid(kernel, session, order, payment)
+        if not mark_paid(kernel, session, order, payment) and not order.is_paid:
+            # Money arrived for an order that was cancelled meanwhile: keep the fact and
+            # flag it for a refund from the back office; the order does not move backwards.
+            payment.status = PaymentStatus.SUCCEEDED.value
+            payment.last_error = "paid after the order was cancelled: refund this payment"
+            log.error("payment %s succeeded for cancelled order %s", payment.reference, order.number)
     elif event["type"] == "payment_intent.payment_failed" and payment.status == "pending":
         error = intent.get("last_payment_error") or {}
         payment_failed(kernel, session, payment, error.get("message") or "card declined")
+        return payment
+    return None
