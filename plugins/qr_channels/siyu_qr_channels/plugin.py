@@ -1,0 +1,107 @@
+"""Entry point of the qr_channels plugin (group ``siyu``, name ``qr_channels``).
+
+The transactional hooks need the plugin manager to announce ``on_channel_attributed`` to
+other plugins, and the core's hooks do not pass it: ``register_hookspecs`` (called once
+per manager, with it) adds this plugin's hookspecs and registers a ``ChannelHooks`` bound
+to that manager.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from marshmallow import Schema, fields, validate
+
+from siyu.core import hookimpl
+from siyu.core.i18n import lazy_gettext as _l
+from siyu_qr_channels import attribution, hookspecs
+from siyu_qr_channels.models import Channel  # noqa: F401  (tables join the metadata)
+
+HERE = Path(__file__).resolve().parent
+NAME = "qr_channels"
+
+
+class Settings(Schema):
+    base_url = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "label": _l("Public address of the shop"), "help": _l("e.g. https://shop.example; used in printed codes")})
+    last_touch_days = fields.Integer(load_default=attribution.DEFAULT_WINDOW_DAYS,
+                                     validate=validate.Range(1, 365), metadata={
+        "label": _l("Last-touch window (days)"),
+        "help": _l("An order is credited to the last channel scanned at most this many days before.")})
+
+
+class ChannelHooks:
+    """The hooks that run per shop and may call other plugins (bound to one manager)."""
+
+    def __init__(self, pm):
+        self.pm = pm
+
+    @hookimpl
+    def on_member_created(self, session, member, visitor_id):
+        attribution.on_member_created(self.pm, session, member, visitor_id)
+
+    @hookimpl
+    def on_order_placed(self, session, order):
+        attribution.on_order_placed(self.pm, session, order)
+
+    @hookimpl
+    def on_order_paid(self, session, order):
+        attribution.on_order_paid(session, order)
+
+    @hookimpl
+    def on_order_refunded(self, session, order):
+        attribution.on_order_refunded(session, order)
+
+    @hookimpl
+    def qr_channel_from_wechat_event(self, session, event, event_key):
+        from siyu_qr_channels.channels import channel_for_wechat_event
+
+        return channel_for_wechat_event(session, event, event_key)
+
+
+@hookimpl
+def register_hookspecs(pm):
+    pm.add_hookspecs(hookspecs)
+    if not pm.has_plugin(f"{NAME}.hooks"):
+        pm.register(ChannelHooks(pm), name=f"{NAME}.hooks")
+
+
+@hookimpl
+def register_migrations(register):
+    register(NAME, str(HERE / "migrations" / "versions"))
+
+
+@hookimpl
+def register_translations(register):
+    register(str(HERE / "translations"))
+
+
+@hookimpl
+def register_settings_schemas(register):
+    register(NAME, Settings)
+
+
+@hookimpl
+def register_blueprints(register):
+    from siyu_qr_channels import admin, report_views, views  # noqa: F401  (routes join the blueprint)
+
+    register(views.bp)
+
+
+@hookimpl
+def attribution_from_request(args, session):
+    from siyu_qr_channels.views import attribution_from_request as from_request
+
+    return from_request(args, session)
+
+
+@hookimpl
+def register_admin_menu(register):
+    register("qr_channels.channels", _l("Channels"), role="agent", order=60)
+    register("qr_channels.funnel_report", _l("Channel funnel"), role="owner", order=61)
+
+
+@hookimpl
+def register_dashboard_widgets(register):
+    from siyu_qr_channels.report_views import top_channels_widget
+
+    register("qr_channels_top", _l("Top channels, last 30 days"), top_channels_widget, role="owner", order=40)

@@ -1,0 +1,28 @@
+"""Fixtures for the qr_channels tests: the plugin enabled, staff accounts."""
+from __future__ import annotations
+
+import pytest
+from qr_helpers import AGENT_PW, OWNER_PW, staff_login
+
+from siyu.core.staff import create_staff
+
+
+@pytest.fixture
+def siyu_config():
+    return {"PLUGINS": ["qr_channels"]}
+
+
+@pytest.fixture
+def owner(db):
+    return create_staff(db, email="owner@shop.cn", password=OWNER_PW, role="owner", name="Owner")
+
+
+@pytest.fixture
+def agent(db):
+    return create_staff(db, email="agent@shop.cn", password=AGENT_PW, role="agent", name="Agent")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    staff_login(client)
+    return client
