@@ -1,0 +1,122 @@
+"""Fixtures for the curation plugin's tests.
+
+The shop fixtures (``app``, ``client``, ``db``, ``pg_app``...) come from Siyu's pytest plugin;
+this file enables the plugin for them and offers helpers as fixtures, so that no test module
+imports another directory's ``conftest`` (the core's tests run in the same session).
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy import update
+
+from siyu.core.db import utcnow, write_transaction
+from siyu.core.members import sign_up
+from siyu.core.models import Order, Product
+from siyu.core.orders import place_order
+from siyu.core.staff import create_staff
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+OWNER_PW = "green-tea-garden-2026"
+AGENT_PW = "oolong-hills-2026"
+
+
+def pytest_configure(config):
+    # Standalone runs from the plugin's directory do not read the core's marker list.
+    config.addinivalue_line("markers", "postgres: needs a PostgreSQL database")
+
+
+@pytest.fixture
+def siyu_config():
+    return {"PLUGINS": ["curation"]}
+
+
+@pytest.fixture
+def csrf():
+    def token(client, path: str) -> str:
+        match = TOKEN.search(client.get(path).get_data(as_text=True))
+        assert match, f"no CSRF token on {path}"
+        return match.group(1) or match.group(2)
+    return token
+
+
+@pytest.fixture
+def make_product():
+    numbers = count(1)
+
+    def make(session, sku=None, price=1000, stock=100, active=True, position=None):
+        n = next(numbers)
+        with write_transaction(session):
+            product = Product(sku=sku or f"P{n:03d}", title_zh=f"商品{n}", title_en=f"Product {n}",
+                              description_zh="", description_en="", price=price, currency="CNY",
+                              stock=stock, active=active, position=n if position is None else position)
+            session.add(product)
+        return product
+    return make
+
+
+@pytest.fixture
+def products(db, make_product):
+    """Forty active products: more than a catalog may hold."""
+    return [make_product(db) for _ in range(40)]
+
+
+@pytest.fixture
+def owner(db):
+    return create_staff(db, email="owner@shop.cn", password=OWNER_PW, role="owner", name="Owner")
+
+
+@pytest.fixture
+def agent(db):
+    return create_staff(db, email="agent@shop.cn", password=AGENT_PW, role="agent", name="Agent")
+
+
+@pytest.fixture
+def staff_login(csrf):
+    def login(client, email="owner@shop.cn", password=OWNER_PW):
+        token = csrf(client, "/admin/login")
+        response = client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return login
+
+
+@pytest.fixture
+def owner_client(client, owner, staff_login):
+    staff_login(client)
+    return client
+
+
+@pytest.fixture
+def sell(kernel, db):
+    """``sell(product, qty, buyer="a", days_ago=1)``: a paid order of one line."""
+    members = {}
+    tokens = count(1)
+
+    def sell_(product, quantity=1, buyer="a", days_ago=1):
+        if buyer not in members:
+            members[buyer] = sign_up(kernel, db, email=f"{buyer}@example.com", password="correct-horse")
+        order = place_order(kernel, db, member=members[buyer], items={product.id: quantity},
+                            payment_method="manual", checkout_token=f"t-{next(tokens)}")
+        with write_transaction(db):
+            db.execute(update(Order).where(Order.id == order.id).values(
+                status="paid", paid_at=utcnow() - timedelta(days=days_ago), expires_at=None))
+        return order
+    return sell_
+
+
+@pytest.fixture
+def shop_page(app, client):
+    """GET a storefront page in English as another request would, once the shop settings'
+    short cache has expired (so a bumped catalog revision is seen)."""
+    from siyu.storefront.context import invalidate_settings
+
+    def get(path, status=200):
+        with app.test_request_context():
+            invalidate_settings()
+        response = client.get(path, headers={"Accept-Language": "en"})
+        assert response.status_code == status, response.get_data(as_text=True)[:300]
+        return response.get_data(as_text=True)
+    return get
