@@ -45,7 +45,9 @@ def signup(client, email="buyer@example.com", password="correct-horse"):
 def checkout(client, product_id, quantity=1):
     token = csrf(client, f"/p/{product_id}")
     client.post("/cart/add", data={"product_id": product_id, "quantity": quantity, "csrf_token": token})
-    html = client.get("/checkout").get_data(as_text=True)
+    page = client.get("/checkout")
+    html = page.get_data(as_text=True)
+    assert "checkout_token" in html, (page.status_code, page.headers.get("Location"), html[-1500:])
     match = TOKEN.search(html)
     checkout_token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', html)
     return client.post("/checkout", data={"payment_method": "manual", "checkout_token": checkout_token.group(1),
