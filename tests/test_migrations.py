@@ -5,13 +5,26 @@ from alembic.script import ScriptDirectory
 
 from siyu.core import migrate
 from siyu.core.db import Base
+from siyu.core.plugins import installed_entry_points
+
+
+def _disabled_plugin_tables(kernel, diff):
+    """Tables of installed plugins this shop has not enabled (their models may be imported by
+    other tests in the same run; their branches are not migrated here)."""
+    disabled = [ep.name for ep in installed_entry_points() if kernel.pm.get_plugin(ep.name) is None]
+    for item in diff:
+        obj = item[1] if isinstance(item, tuple) and len(item) > 1 else None
+        name = getattr(getattr(obj, "table", obj), "name", "")
+        if item[0] in ("add_table", "add_index") and any(name.startswith(f"{p}_") for p in disabled):
+            yield item
 
 
 def test_upgrade_matches_models(kernel):
     with kernel.db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}),
                                 Base.metadata)
-    assert diff == []
+    ignored = list(_disabled_plugin_tables(kernel, diff))
+    assert [item for item in diff if item not in ignored] == []
 
 
 def test_core_branch_is_labelled_and_at_head(kernel):

@@ -1,0 +1,1 @@
+"""Web pages: referral links, the distributor center, the owner's back office."""
