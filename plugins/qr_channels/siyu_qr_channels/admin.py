@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from siyu.core.db import utcnow
@@ -30,9 +31,9 @@ TARGET_LABELS = {"home": _l("Home page"), "product": _l("A product"),
 
 
 class ChannelForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[Length(max=100)])
-    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
-    target = SelectField(_l("Leads to"), choices=list(TARGET_LABELS.items()))
+    name = StringField(_l("Channel name"), validators=[Length(max=100)])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in KIND_LABELS.items()])
+    target = SelectField(_l("Leads to"), choices=[SelectChoice(k, v) for k, v in TARGET_LABELS.items()])
     target_value = StringField(_l("Product number or coupon code"), validators=[Length(max=64)])
     scene = StringField(_l("Scene (blank: next permanent scene id)"), validators=[Length(max=64)])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=1000)])
