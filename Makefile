@@ -27,9 +27,15 @@ run: install instance/siyu.cfg
 	$(BIN)/flask --app siyu.storefront siyu seed --demo
 	PORT=$(PORT) $(BIN)/flask --app siyu.storefront siyu demo
 
+# Each plugin's tests run in a session of their own, on top of the core alone: their conftest.py
+# and models never leak into the core's tests or another plugin's.
 test: install-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests $(foreach d,$(PLUGIN_DIRS),$(d)tests)
-	SIYU_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider -m "not stripe" tests $(foreach d,$(PLUGIN_DIRS),$(d)tests)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	SIYU_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider -m "not stripe" tests
+	@set -e; for d in $(PLUGIN_DIRS); do \
+		$(BIN)/python -m pytest -q -p no:cacheprovider $${d}tests; \
+		SIYU_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider -m "not stripe" $${d}tests; \
+	done
 
 hooks-doc: $(BIN)/python
 	$(BIN)/flask --app siyu.storefront siyu hooks-doc
