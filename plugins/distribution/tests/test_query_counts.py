@@ -1,0 +1,81 @@
+"""Attribution at checkout and accrual per order cost O(tiers) queries, whatever the team size."""
+from contextlib import contextmanager
+from dataclasses import replace
+
+import pytest
+from conftest import bind_to, make_distributor, make_product, member
+from sqlalchemy import delete, event
+from sqlalchemy.orm import Session
+
+from siyu.core.models import Order
+from siyu.core.orders import place_order
+from siyu_distribution import accrual, attribution, config
+from siyu_distribution.models import OrderAttribution
+
+
+@contextmanager
+def counting(engine):
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def build_team(kernel, db, extra):
+    top = make_distributor(kernel, db)
+    mid = make_distributor(kernel, db, recruiter=top)
+    seller = make_distributor(kernel, db, recruiter=mid)
+    for _ in range(extra):  # siblings that a tree walk would touch
+        make_distributor(kernel, db, recruiter=mid)
+    buyer = member(kernel, db)
+    bind_to(db, buyer, seller)
+    return buyer
+
+
+def measure(kernel, db, buyer, depth):
+    """Statements for attributing and accruing one order at ``depth`` tiers (rolled back)."""
+    settings = replace(config.load(db), depth_setting=depth, tier_bps=(1000, 300, 100))
+    product = make_product(db)
+    order = place_order(kernel, db, member=buyer, items={product.id: 1}, payment_method="manual",
+                        checkout_token=f"q-{depth}-{id(buyer)}")
+    db.rollback()
+    engine = kernel.db.engine
+    session = Session(engine)
+    try:
+        order = session.get(Order, order.id)
+        session.execute(delete(OrderAttribution).where(OrderAttribution.order_id == order.id))
+        session.expire_all()
+        order = session.get(Order, order.id)
+        with counting(engine) as attributing:
+            assert attribution.attribute_order(session, order, settings) is not None
+            session.flush()
+        with counting(engine) as accruing:
+            assert len(accrual.accrue(session, order, settings)) == depth
+        session.rollback()
+    finally:
+        session.close()
+    return len(attributing), len(accruing)
+
+
+@pytest.mark.parametrize("team_size", [0, 40])
+def test_queries_grow_by_a_constant_per_tier(kernel, db, team_size):
+    buyer = build_team(kernel, db, team_size)
+    counts = [measure(kernel, db, buyer, depth) for depth in (1, 2, 3)]
+    attributing = [a for a, _ in counts]
+    accruing = [b for _, b in counts]
+    # the seller's row names the first recruiter, so only deeper tiers cost a query each
+    assert all(0 <= b - a <= 1 for a, b in zip(attributing, attributing[1:]))
+    assert accruing[1] - accruing[0] == accruing[2] - accruing[1] <= 1
+    assert accruing[2] <= 10 and attributing[2] <= 12
+
+
+def test_counts_do_not_depend_on_team_size(app, kernel, db):
+    small = [measure(kernel, db, build_team(kernel, db, 0), d) for d in (1, 3)]
+    large = [measure(kernel, db, build_team(kernel, db, 60), d) for d in (1, 3)]
+    assert small == large
