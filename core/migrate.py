@@ -52,12 +52,19 @@ def pending(kernel) -> bool:
 
 
 def revision(kernel, message: str, branch: str, autogenerate: bool = True) -> None:
-    """Write a new revision on ``branch`` (for developers; see docs/writing-plugins.md)."""
+    """Write a new revision on ``branch`` (for developers; see docs/writing-plugins.md).
+
+    A plugin's first revision starts its branch: id ``<branch>_0001``, labelled ``branch``,
+    depending on the core's current head.
+    """
     _import_models(kernel)
     with kernel.db.engine.begin() as connection:
         cfg = alembic_config(kernel, connection)
-        command.revision(cfg, message=message, autogenerate=autogenerate, head=f"{branch}@head",
-                         version_path=branches(kernel)[branch])
+        labels = set().union(*(rev.branch_labels or () for rev in ScriptDirectory.from_config(cfg).walk_revisions()))
+        where = {"head": f"{branch}@head"} if branch in labels else {
+            "head": "base", "branch_label": branch, "rev_id": f"{branch}_0001", "depends_on": "core@head"}
+        command.revision(cfg, message=message, autogenerate=autogenerate,
+                         version_path=branches(kernel)[branch], **where)
 
 
 def _import_models(kernel) -> None:
