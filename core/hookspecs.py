@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from siyu.core import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    from datetime import datetime
+
     import click
     import pluggy
     from sqlalchemy.orm import Session
 
-    from siyu.core.models import Member, Order, Payment, Product, Refund
+    from siyu.core.models import Member, Message, Order, Payment, Product, Refund
     from siyu.core.pricing import Adjustment, PricedCart
 
 
@@ -100,6 +102,17 @@ def register_commands(cli: "click.Group") -> None:
     """Add click commands to the ``flask siyu`` group (``@cli.command()``).
 
     Called once while the application is created. Not in a transaction.
+    """
+
+
+@hookspec
+def register_jobs(register: Callable[..., None]) -> None:
+    """Contribute background jobs: ``register(name, func, retries=3, retry_delay=30)``.
+
+    ``func(kernel, *args, **kwargs)`` runs in the worker (``flask siyu worker``), never in
+    a request; enqueue it with ``siyu.core.jobs.enqueue(kernel, name, ...)`` after the
+    transaction that prepared it. A job may be retried: make it resumable and idempotent,
+    and keep its progress in the database. Called once per kernel. Not in a transaction.
     """
 
 
@@ -225,6 +238,74 @@ def on_member_created(session: "Session", member: "Member", visitor_id: str | No
     """A shopper signed up. The visitor's touches are already bound to the member.
 
     In the sign-up transaction: record first-touch attribution, give a welcome gift.
+    """
+
+
+# ---------------------------------------------------------------------- conversations
+
+
+@hookspec
+def register_channels(register: Callable[[Any], None]) -> None:
+    """Contribute channel adapters: ``register(channel)``.
+
+    ``channel`` is a ``siyu.core.channels.Channel``: ``name`` (stable id), ``label``,
+    ``policy`` (a ``ProactivePolicy``: how long after the member's last interaction the
+    shop may still write, and how many messages per interaction; ``None`` for no limit),
+    ``external`` and ``deliver(kernel, conversation, message)`` (called after the message
+    is committed; raise ``DeliveryError`` to mark it failed). The core's default plugin
+    registers ``web``, the storefront chat, with no limit. Called once per kernel.
+    Not in a transaction.
+    """
+
+
+@hookspec
+def register_card_types(register: Callable[..., None]) -> None:
+    """Contribute chat card types: ``register(card_type)`` with a
+    ``siyu.core.cards.CardType``.
+
+    A card type has ``name``, ``label``, ``render_member(payload, state)`` and
+    ``render_agent(payload, state)`` returning escaped markup (``state`` maps the actions
+    already performed to their results), ``summary(payload)`` (plain text for channels
+    without cards), ``actions`` (``{"claim": CardAction(label, handler)}``) and
+    ``choices(session)`` (ready-to-send cards the agent picks from). An action's
+    ``handler(session, member, message, payload)`` runs in the action's transaction and
+    returns a small JSON-able dict (``{"message": ...}``); it runs at most once per
+    (message, action, member): a repeat returns the stored result. Raise a ``SiyuError``
+    to refuse with a message. Rendering is a display call: a failure is logged and the
+    card's summary is shown. Called once per kernel. Not in a transaction.
+    """
+
+
+@hookspec
+def on_member_interaction(session: "Session", member: "Member", kind: str, channel: str,
+                          at: "datetime") -> None:
+    """A member interacted on ``channel`` at ``at`` (aware UTC): ``kind`` is ``message``,
+    ``click`` (a card action), ``checkin``, ``payment`` or a plugin's own.
+
+    The core has already recorded it and reopened the channel's contact window. Record
+    interactions with ``siyu.core.conversations.record_interaction``. In the transaction
+    of the interaction: raising aborts it.
+    """
+
+
+@hookspec
+def on_message_received(session: "Session", message: "Message", member: "Member") -> None:
+    """A member's message arrived (``message.direction == "in"``), already stored.
+
+    React to it, e.g. a check-in keyword, with
+    ``siyu.core.conversations.post_outbound(kernel, session, conversation, ...)``. In the
+    transaction that stores the message: raising aborts it and the member sees an error.
+    """
+
+
+@hookspec
+def broadcast_audiences(session: "Session") -> Sequence[Any] | None:
+    """Offer lists of members to broadcast to: return ``siyu.core.broadcasts.Audience``
+    objects (``key``, ``label``, ``resolve(session) -> iterable of member ids``).
+
+    Keys are stable (``"crm_tags:segment:7"``); the broadcast job calls the hook again and
+    resolves the key it was given. The core offers ``all`` (every active member).
+    Read only, not in a transaction.
     """
 
 

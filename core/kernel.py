@@ -28,6 +28,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_TOLERANCE": 300,
     # Minutes an unpaid order holds its stock.
     "RESERVATION_MINUTES": 30,
+    # Background jobs (broadcasts): "sqlite:///path" (the app's default: the instance
+    # folder), "redis://host:6379/0" at scale, or "memory:" for tests.
+    "QUEUE_URL": "",
+    # Run jobs at once in the caller instead of a worker (tests only).
+    "QUEUE_IMMEDIATE": False,
 }
 
 
@@ -41,6 +46,8 @@ class Kernel:
             trace=bool(self.config["TRACE_HOOKS"]),
         )
         self.db = Database(self.config["DATABASE_URL"])
+        # Services called from hooks (which receive only a session) find their kernel here.
+        self.db.Session.configure(info={"kernel": self})
         self.payment_providers: dict[str, Any] = {}
         self.pm.hook.register_payment_providers(register=self._register_provider)
 
@@ -70,7 +77,7 @@ def config_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
             continue
         if key in ("PLUGINS", "PLUGINS_DISABLED"):
             config[key] = "*" if raw.strip() == "*" else [p.strip() for p in raw.split(",") if p.strip()]
-        elif key == "TRACE_HOOKS":
+        elif key in ("TRACE_HOOKS", "QUEUE_IMMEDIATE"):
             config[key] = raw.lower() in ("1", "true", "yes")
         elif isinstance(DEFAULTS[key], int) and not isinstance(DEFAULTS[key], bool):
             config[key] = int(raw)

@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
     "siyu.core.default_plugins.catalog",
     "siyu.core.default_plugins.payments",
     "siyu.core.default_plugins.migrations",
+    "siyu.core.default_plugins.conversations",
 )
 
 

@@ -24,6 +24,7 @@ CORE_BLUEPRINTS = (
     "siyu.storefront.views.account",
     "siyu.storefront.views.webhooks",
     "siyu.storefront.views.locale",
+    "siyu.storefront.views.chat",
 )
 
 
@@ -43,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     app.config.from_mapping(DEFAULTS)
     app.config.update(
         DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'siyu.db'}",
+        QUEUE_URL=f"sqlite:///{Path(app.instance_path) / 'queue.db'}",
         SECURE_COOKIES=True,
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         RATELIMIT_STORAGE_URI="memory://",

@@ -167,3 +167,15 @@ def demo_command(port, stripe_port):
     finally:
         if proc is not None:
             proc.terminate()
+
+
+@siyu_cli.command("worker")
+@click.option("--workers", default=1, show_default=True, help="worker threads")
+@with_appcontext
+def worker_command(workers):
+    """Run the background job consumer (broadcasts and plugins' jobs)."""
+    from siyu.core.jobs import queue
+
+    huey = queue(kernel())
+    click.echo(f"siyu worker: {type(huey).__name__}, jobs: {', '.join(sorted(huey.siyu_tasks))}")
+    huey.create_consumer(workers=workers, worker_type="thread").run()

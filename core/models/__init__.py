@@ -1,6 +1,9 @@
 """Core models. Plugins define theirs on the same ``Base`` with a table prefix."""
 from siyu.core.db import Base
 from siyu.core.models.catalog import Product, ProductImage
+from siyu.core.models.conversations import (
+    Broadcast, CardActionResult, Conversation, MemberInteraction, Message,
+)
 from siyu.core.models.members import ApiToken, Member, StaffUser, Touch
 from siyu.core.models.orders import Order, OrderAdjustment, OrderLine, OrderStatus
 from siyu.core.models.payments import Payment, PaymentStatus, Refund, RefundStatus, WebhookEvent
@@ -9,5 +12,6 @@ from siyu.core.models.settings import Setting
 __all__ = [
     "ApiToken", "Base", "Product", "ProductImage", "Member", "StaffUser", "Touch", "Order", "OrderLine",
     "OrderAdjustment", "OrderStatus", "Payment", "PaymentStatus", "Refund", "RefundStatus",
-    "WebhookEvent", "Setting",
+    "WebhookEvent", "Setting", "Broadcast", "CardActionResult", "Conversation", "MemberInteraction",
+    "Message",
 ]

@@ -99,6 +99,11 @@ def init_app(app: Flask) -> None:
     from siyu.storefront.admin import auth, dashboard
 
     menu = [MenuItem("admin.dashboard", dashboard.TITLE, "agent", 0)]
+    from siyu.storefront.admin import broadcasts, inbox  # conversations
+
+    for module, role, order in ((inbox, "agent", 5), (broadcasts, "owner", 40)):
+        app.register_blueprint(module.bp)
+        menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
     widgets: list[Widget] = []
     kernel_ = app.extensions["siyu"]
     kernel_.pm.hook.register_admin_menu(
