@@ -65,11 +65,12 @@ def record_scan(session: Session, channel: Channel, *, visitor_id: str, device: 
                          device=device, created_at=at))
         first = False
         if device != "bot":
+            # RETURNING, not rowcount: an ORM insert reports rowcount -1 on psycopg.
             added = session.execute(
                 _insert(session, DailyVisitor)
                 .values(channel_id=channel.id, day=day, visitor_id=visitor_id[:64])
-                .on_conflict_do_nothing())
-            first = added.rowcount == 1
+                .on_conflict_do_nothing().returning(DailyVisitor.day))
+            first = added.first() is not None
         bot = device == "bot"
         upsert = _insert(session, DailyStats).values(
             channel_id=channel.id, day=day, scans=0 if bot else 1, bot_scans=1 if bot else 0,

@@ -1,0 +1,95 @@
+"""Races on PostgreSQL: threads released together by a barrier, each with its own session."""
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from siyu.core.db import write_transaction
+from siyu.core.members import sign_up
+from siyu.core.models import Order, Product
+from siyu.core.orders import confirm_manual_payment, place_order
+from siyu_qr_channels.channels import create_channel
+from siyu_qr_channels.models import DailyStats, DailyVisitor, OrderAttribution, Scan
+from siyu_qr_channels.scans import record_scan
+
+pytestmark = pytest.mark.postgres
+
+
+def run_together(n, work):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def runner(i):
+        barrier.wait()
+        try:
+            results.append(work(i))
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results, errors
+
+
+@pytest.fixture
+def pg(pg_app):
+    return pg_app.extensions["siyu"]
+
+
+@pytest.fixture
+def session(pg):
+    session = pg.db.Session()
+    yield session
+    session.close()
+
+
+def in_session(pg, work):
+    def wrapped(i):
+        session = pg.db.Session()
+        try:
+            return work(session, i)
+        finally:
+            session.close()
+    return wrapped
+
+
+def test_concurrent_scans_count_each_visitor_once_a_day(pg, session):
+    channel = create_channel(session, {"name": "Fair"})
+    results, errors = run_together(24, in_session(pg, lambda s, i: record_scan(
+        s, channel, visitor_id=f"visitor-{i % 3:02d}-abcdefghijkl", device="mobile")))
+    assert errors == []
+    assert sorted(results).count(True) == 3
+    stats = session.scalars(select(DailyStats)).all()
+    assert [(r.scans, r.uniques) for r in stats] == [(24, 3)]
+    assert len(session.scalars(select(DailyVisitor)).all()) == 3
+    assert len(session.scalars(select(Scan)).all()) == 24
+
+
+def test_concurrent_channel_creation_hands_out_distinct_scene_ids(pg):
+    results, errors = run_together(8, in_session(pg, lambda s, i: create_channel(s, {"name": f"C{i}"}).scene))
+    assert errors == []
+    assert sorted(results, key=int) == [str(i) for i in range(1, 9)]
+
+
+def test_two_orders_paid_at_once_have_one_first_order(pg, session):
+    with write_transaction(session):
+        product = Product(sku="TEA", title_zh="茶", title_en="Tea", price=500, currency="CNY", stock=50)
+        session.add(product)
+    member = sign_up(pg, session, email="twice@example.com", password="password-123")
+    orders = [place_order(pg, session, member=member, items={product.id: 1}, payment_method="manual",
+                          checkout_token=f"t-{i}") for i in range(4)]
+    with write_transaction(session):
+        for order in orders:
+            pg.provider("manual").start(pg, session, order)
+
+    def pay(s, i):
+        confirm_manual_payment(pg, s, s.get(Order, orders[i].id))
+
+    results, errors = run_together(4, in_session(pg, pay))
+    assert errors == []
+    session.expire_all()
+    seqs = sorted(session.scalars(select(OrderAttribution.paid_seq)))
+    assert seqs == [1, 2, 3, 4]
