@@ -241,6 +241,27 @@ def on_member_created(session: "Session", member: "Member", visitor_id: str | No
     """
 
 
+@hookspec
+def member_data_export(session: "Session", member: "Member") -> Mapping[str, Any] | None:
+    """Contribute your part of a member's data export (a data-rights request):
+    ``{"<plugin>": {...}}`` with JSON-ready values (ISO dates, ints, strings).
+
+    ``siyu.core.member_rights.export_member`` merges the sections after the core's
+    (member, touches, orders). Read only, not in a transaction.
+    """
+
+
+@hookspec
+def on_member_anonymised(session: "Session", member: "Member") -> None:
+    """A member asked to be forgotten: the core has replaced their email and name, made the
+    account inactive and kept every id, order and amount.
+
+    Erase or neutralise your personal data about them (free text, tags, contact details)
+    but keep rows that books depend on (ledgers, commissions), tied to the same id. In the
+    anonymising transaction: raising aborts it and nothing is changed.
+    """
+
+
 # ---------------------------------------------------------------------- conversations
 
 
