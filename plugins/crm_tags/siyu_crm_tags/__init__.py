@@ -1,0 +1,1 @@
+"""Siyu plugin crm_tags: member tags, points, levels, segments and member data rights."""

@@ -1,0 +1,85 @@
+"""The plugin's settings: a marshmallow schema the back office renders, read with defaults."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import marshmallow
+from marshmallow import fields, validate
+from sqlalchemy.orm import Session
+
+from siyu.core import settings
+from siyu.core.i18n import lazy_gettext as _l
+
+NAME = "crm_tags"
+THRESHOLDS = re.compile(r"^\s*\d+(\s*,\s*\d+){0,8}\s*$")
+
+
+def _ascending(text: str) -> None:
+    if not THRESHOLDS.match(text or ""):
+        raise marshmallow.ValidationError(str(_l("Give increasing whole numbers separated by commas.")))
+    values = [int(v) for v in text.split(",")]
+    if values != sorted(set(values)):
+        raise marshmallow.ValidationError(str(_l("Give increasing whole numbers separated by commas.")))
+
+
+class CrmSettings(marshmallow.Schema):
+    earn_points_per_unit = fields.Integer(load_default=1, validate=validate.Range(0, 1000), metadata={
+        "label": _l("Points earned per yuan paid"), "help": _l("0 turns earning off.")})
+    redeem_points_per_unit = fields.Integer(load_default=100, validate=validate.Range(1, 100000), metadata={
+        "label": _l("Points worth one yuan at checkout")})
+    redeem_max_percent = fields.Integer(load_default=50, validate=validate.Range(0, 100), metadata={
+        "label": _l("Largest share of an order payable with points (%)")})
+    expiry_months = fields.Integer(load_default=12, validate=validate.Range(0, 120), metadata={
+        "label": _l("Points expire after (months)"), "help": _l("0: points never expire.")})
+    level_basis = fields.String(load_default="spend", validate=validate.OneOf(["spend", "points"]), metadata={
+        "label": _l("Levels are reached by"), "help": _l("spend or points")})
+    dormant_days = fields.Integer(load_default=90, validate=validate.Range(1, 3650), metadata={
+        "label": _l("A member is dormant after this many days without an order")})
+    recency_days = fields.String(load_default="30,60,120,240", validate=_ascending, metadata={
+        "label": _l("Recency bands: days since the last order"),
+        "help": _l("Four increasing numbers: within the first is band 5, beyond the last band 1.")})
+    frequency_orders = fields.String(load_default="1,2,3,5,10", validate=_ascending, metadata={
+        "label": _l("Frequency bands: orders needed for bands 1 to 5")})
+    monetary_spend = fields.String(load_default="1,20000,50000,100000,300000", validate=_ascending, metadata={
+        "label": _l("Monetary bands: spend (minor units) needed for bands 1 to 5")})
+
+
+@dataclass(frozen=True)
+class Config:
+    earn_points_per_unit: int
+    redeem_points_per_unit: int
+    redeem_max_percent: int
+    expiry_months: int
+    level_basis: str
+    dormant_days: int
+    recency_days: tuple[int, ...]
+    frequency_orders: tuple[int, ...]
+    monetary_spend: tuple[int, ...]
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in str(text).split(","))
+
+
+def load(session: Session) -> Config:
+    """Stored values over the defaults; a stored value that no longer validates is ignored."""
+    schema = CrmSettings()
+    values = schema.load({})
+    stored = settings.get_all(session, NAME)
+    for key in schema.fields:
+        if key in stored:
+            try:
+                values.update(schema.load({**values, key: stored[key]}, partial=True))
+            except marshmallow.ValidationError:
+                pass
+    for key in ("recency_days", "frequency_orders", "monetary_spend"):
+        values[key] = _ints(values[key])
+    return Config(**values)
+
+
+def default() -> Config:
+    values = CrmSettings().load({})
+    for key in ("recency_days", "frequency_orders", "monetary_spend"):
+        values[key] = _ints(values[key])
+    return Config(**values)

@@ -1,0 +1,170 @@
+"""crm_tags hook implementations: wiring only; the work lives in the modules they call."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from siyu.core import hookimpl
+from siyu.core.db import utcnow
+
+from siyu_crm_tags import benefits, config, hookspecs, points, rights, rules
+from siyu_crm_tags import models  # noqa: F401 - the tables join the shared metadata
+from siyu_crm_tags import stats as stats_mod
+
+HERE = Path(__file__).resolve().parent
+
+
+@hookimpl
+def register_hookspecs(pm):
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def register_migrations(register):
+    register("crm_tags", str(HERE / "migrations" / "versions"))
+
+
+@hookimpl
+def register_translations(register):
+    register(str(HERE / "translations"))
+
+
+@hookimpl
+def register_settings_schemas(register):
+    register(config.NAME, config.CrmSettings)
+
+
+@hookimpl
+def register_blueprints(register):
+    from siyu_crm_tags.web import admin, storefront
+
+    register(admin.bp, url_prefix="/admin/crm")
+    register(storefront.bp)
+
+
+@hookimpl
+def register_commands(cli):
+    from siyu_crm_tags.web.commands import crm_group
+
+    if "crm" not in cli.commands:
+        cli.add_command(crm_group)
+
+
+@hookimpl(optionalhook=True)
+def register_jobs(register):
+    from siyu_crm_tags import recompute
+
+    register("crm_tags.recompute", recompute.job, retries=3)
+
+
+@hookimpl
+def register_admin_menu(register):
+    from siyu_crm_tags.web.admin import MENU
+
+    for endpoint, label, role, order in MENU:
+        register(endpoint, label, role=role, order=order)
+
+
+@hookimpl
+def register_dashboard_widgets(register):
+    from siyu_crm_tags.web import widgets
+
+    widgets.register_all(register)
+
+
+@hookimpl
+def admin_member_panel(member, session, staff):
+    from siyu_crm_tags.web import panels
+
+    return panels.member_panel(member, session, staff)
+
+
+@hookimpl
+def storefront_slot(slot, context):
+    from siyu_crm_tags.web import panels
+
+    return panels.storefront_slot(slot, context)
+
+
+# ------------------------------------------------------------------ pricing and orders
+
+
+@hookimpl
+def cart_adjustments(cart, stage, session, member):
+    if stage == "item":
+        return benefits.member_price(session, cart, member)
+    if stage == "redemption":
+        return benefits.redemption(session, config.load(session), cart, member)
+    return None
+
+
+@hookimpl
+def on_order_placed(session, order, cart):
+    benefits.reserve_for_order(session, config.load(session), order, cart)
+
+
+@hookimpl
+def on_order_paid(session, order):
+    cfg = config.load(session)
+    stats_mod.order_paid(session, cfg, order)
+    points.earn_for_order(session, cfg, order)
+    rules.apply(session, [order.member_id], utcnow())
+
+
+@hookimpl
+def on_order_refunded(session, order, refund):
+    cfg = config.load(session)
+    stats_mod.order_refunded(session, cfg, order, refund.amount)
+    points.refund(session, cfg, order, refund.id, refund.amount)
+    rules.apply(session, [order.member_id], utcnow())
+
+
+@hookimpl
+def on_order_cancelled(session, order):
+    points.release(session, config.load(session), order)
+
+
+# ------------------------------------------------------------------------- members
+
+
+@hookimpl
+def on_member_created(session, member):
+    stats = stats_mod.lock(session, member.id)
+    stats.channel = stats_mod.first_channel(session, member.id)
+    rules.apply(session, [member.id], utcnow())
+
+
+@hookimpl(optionalhook=True)
+def on_channel_attributed(session, member, channel, model):
+    if model == "first" and member is not None:
+        crm_record_facts(session, member.id, {"channel": str(channel.id)})
+
+
+@hookimpl
+def crm_award_points(session, member_id, points, reason, ref):
+    from siyu_crm_tags import points as points_mod
+
+    return points_mod.credit(session, config.load(session), member_id, points, "award", reason,
+                             f"award:{ref}").id
+
+
+@hookimpl
+def crm_record_facts(session, member_id, facts):
+    stats = stats_mod.lock(session, member_id)
+    if stats_mod.apply_facts(stats, dict(facts or {})):
+        session.flush()
+        rules.apply(session, [member_id], utcnow())
+
+
+@hookimpl(optionalhook=True)
+def broadcast_audiences(session):
+    return rights.segment_audiences(session)
+
+
+@hookimpl(optionalhook=True)
+def member_data_export(session, member):
+    return rights.export_section(session, member.id)
+
+
+@hookimpl(optionalhook=True)
+def on_member_anonymised(session, member):
+    rights.anonymise(session, member.id)

@@ -1,0 +1,122 @@
+"""Member stats kept current on order events: counts, spend, RFM bands, level, facts.
+
+The row per member is created lazily (insert-if-missing, safe when two transactions race)
+and locked before any change, so it is also the per-member mutex for points.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from siyu.core.db import utcnow
+from siyu.core.models import Order, Touch
+
+from siyu_crm_tags.config import Config
+from siyu_crm_tags.models import Level, MemberStats
+
+
+def band_up(value: int, thresholds: Iterable[int]) -> int:
+    """How many thresholds ``value`` reaches: 0 below the first, ``len`` at the last."""
+    return sum(1 for t in thresholds if value >= t)
+
+
+def recency_band(last_order_at: datetime | None, now: datetime, days: tuple[int, ...]) -> int:
+    """``len(days) + 1`` for an order within ``days[0]`` days ... 1 beyond the last; 0 never."""
+    if last_order_at is None:
+        return 0
+    return len(days) + 1 - sum(1 for d in days if last_order_at < now - timedelta(days=d))
+
+
+def activity(last_order_at: datetime | None, now: datetime, dormant_days: int) -> str:
+    """``active`` (an order within the window), ``dormant`` (bought, not lately), ``prospect``."""
+    if last_order_at is None:
+        return "prospect"
+    return "active" if last_order_at >= now - timedelta(days=dormant_days) else "dormant"
+
+
+def ensure(session: Session, member_ids: Iterable[int]) -> None:
+    """Create missing stats rows; concurrent callers never fail on the primary key."""
+    rows = [{"member_id": mid, "updated_at": utcnow()} for mid in member_ids]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(MemberStats).values(rows).on_conflict_do_nothing(index_elements=["member_id"]))
+
+
+def lock(session: Session, member_id: int) -> MemberStats:
+    """The member's stats row, created if needed and locked until the transaction ends."""
+    ensure(session, [member_id])
+    return session.scalar(select(MemberStats).where(MemberStats.member_id == member_id)
+                          .with_for_update().execution_options(populate_existing=True))
+
+
+def levels(session: Session) -> list[Level]:
+    return list(session.scalars(select(Level).order_by(Level.threshold)))
+
+
+def level_for(value: int, ordered_levels: list[Level]) -> int | None:
+    found = None
+    for level in ordered_levels:
+        if value >= level.threshold:
+            found = level.id
+    return found
+
+
+def refresh_derived(stats: MemberStats, cfg: Config, ordered_levels: list[Level]) -> None:
+    """Bands and level from the row's own figures."""
+    stats.f_band = band_up(stats.orders_count, cfg.frequency_orders)
+    stats.m_band = band_up(max(stats.spend, 0), cfg.monetary_spend)
+    basis = stats.points_earned if cfg.level_basis == "points" else stats.spend
+    stats.level_id = level_for(basis, ordered_levels)
+    stats.updated_at = utcnow()
+
+
+def order_paid(session: Session, cfg: Config, order: Order) -> MemberStats:
+    stats = lock(session, order.member_id)
+    paid_at = order.paid_at or utcnow()
+    stats.orders_count += 1
+    stats.spend += order.total - order.refunded_amount
+    stats.first_order_at = min(filter(None, [stats.first_order_at, paid_at]))
+    stats.last_order_at = max(filter(None, [stats.last_order_at, paid_at]))
+    if stats.channel is None:
+        stats.channel = first_channel(session, order.member_id)
+    refresh_derived(stats, cfg, levels(session))
+    return stats
+
+
+def order_refunded(session: Session, cfg: Config, order: Order, amount: int) -> MemberStats:
+    stats = lock(session, order.member_id)
+    stats.spend -= amount
+    before = order.refunded_amount - amount
+    if before < order.total <= order.refunded_amount:
+        stats.orders_count = max(0, stats.orders_count - 1)  # fully refunded: not a purchase
+    refresh_derived(stats, cfg, levels(session))
+    return stats
+
+
+def first_channel(session: Session, member_id: int) -> str | None:
+    return session.scalar(select(Touch.value).where(Touch.member_id == member_id, Touch.source == "channel")
+                          .order_by(Touch.created_at, Touch.id).limit(1))
+
+
+def apply_facts(stats: MemberStats, facts: dict) -> bool:
+    """Facts other plugins report (``distributor``, ``checkin_streak``, ``channel``)."""
+    changed = False
+    if "distributor" in facts:
+        value = facts["distributor"]
+        value = None if value in (None, "") else str(value)[:64]
+        changed |= value != stats.distributor
+        stats.distributor = value
+    if "checkin_streak" in facts:
+        value = max(0, int(facts["checkin_streak"] or 0))
+        changed |= value != stats.checkin_streak
+        stats.checkin_streak = value
+    if facts.get("channel") and stats.channel is None:
+        stats.channel = str(facts["channel"])[:128]
+        changed = True
+    return changed

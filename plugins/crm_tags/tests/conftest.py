@@ -1,0 +1,38 @@
+"""Fixtures for the crm_tags tests: the plugin enabled, staff, a member and products."""
+from __future__ import annotations
+
+import pytest
+from crm_helpers import AGENT_PW, OWNER_PW, make_member, make_product, staff_login
+
+from siyu.core.staff import create_staff
+
+
+@pytest.fixture
+def siyu_config():
+    return {"PLUGINS": ["crm_tags"]}
+
+
+@pytest.fixture
+def owner(db):
+    return create_staff(db, email="owner@shop.cn", password=OWNER_PW, role="owner", name="Owner")
+
+
+@pytest.fixture
+def agent(db):
+    return create_staff(db, email="agent@shop.cn", password=AGENT_PW, role="agent", name="Agent")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    staff_login(client)
+    return client
+
+
+@pytest.fixture
+def member(kernel, db):
+    return make_member(kernel, db)
+
+
+@pytest.fixture
+def product(db):
+    return make_product(db, "TEA-1", price=10000)

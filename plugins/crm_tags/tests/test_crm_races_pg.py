@@ -1,0 +1,107 @@
+"""Points races on PostgreSQL: concurrent redemptions never overdraw; awards land once."""
+import threading
+
+import pytest
+from crm_helpers import buy, make_member, make_product
+from sqlalchemy import func, select
+
+from siyu.core.db import write_transaction
+from siyu.core.errors import SiyuError
+from siyu.core.models import Order
+
+from siyu_crm_tags.models import MemberStats, PointEntry, PointLot
+
+pytestmark = pytest.mark.postgres
+
+
+def run_together(n, work):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def runner(i):
+        barrier.wait()
+        try:
+            results.append(work(i))
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results, errors
+
+
+@pytest.fixture
+def pg(pg_app):
+    return pg_app.extensions["siyu"]
+
+
+def test_concurrent_redemptions_never_overdraw(pg):
+    session = pg.db.Session()
+    member = make_member(pg, session)
+    product = make_product(session, "TEA-1", price=10000, stock=1000)
+    with write_transaction(session):
+        pg.pm.hook.crm_award_points(session=session, member_id=member.id, points=1000, reason="gift", ref="g")
+
+    def redeem(i):  # each checkout asks for 300 points (3.00 CNY) on a 100.00 order
+        s = pg.db.Session()
+        try:
+            return buy(pg, s, member, product, inputs={"crm_points": "300"}, pay=False).id
+        finally:
+            s.close()
+
+    results, errors = run_together(12, redeem)
+    assert len(results) == 3, errors  # 3 × 300 ≤ 1000 < 4 × 300
+    assert all(isinstance(e, SiyuError) for e in errors)
+    session.rollback()
+    stats = session.get(MemberStats, member.id)
+    assert stats.points == 100
+    assert session.scalar(select(func.sum(PointEntry.delta)).where(PointEntry.member_id == member.id)) == 100
+    assert session.scalar(select(func.sum(PointLot.remaining)).where(PointLot.member_id == member.id)) == 100
+    assert session.scalar(select(func.count(Order.id))) == 3  # refused checkouts left no order behind
+    session.close()
+
+
+def test_concurrent_awards_with_one_ref_land_once(pg):
+    session = pg.db.Session()
+    member = make_member(pg, session)
+
+    def award(i):
+        s = pg.db.Session()
+        try:
+            with write_transaction(s):
+                return pg.pm.hook.crm_award_points(session=s, member_id=member.id, points=5, reason="check-in",
+                                                   ref="checkin:2026-05-01")
+        finally:
+            s.close()
+
+    results, errors = run_together(10, award)
+    assert not errors and len(set(results)) == 1
+    session.rollback()
+    assert session.get(MemberStats, member.id).points == 5
+    session.close()
+
+
+def test_concurrent_paid_orders_keep_stats_exact(pg):
+    session = pg.db.Session()
+    member = make_member(pg, session)
+    product = make_product(session, "TEA-1", price=10000, stock=1000)
+    orders = [buy(pg, session, member, product, pay=False) for _ in range(8)]
+
+    def pay(i):
+        from crm_helpers import pay_order
+
+        s = pg.db.Session()
+        try:
+            return pay_order(pg, s, s.get(Order, orders[i].id)).id
+        finally:
+            s.close()
+
+    results, errors = run_together(8, pay)
+    assert not errors, errors
+    session.rollback()
+    stats = session.get(MemberStats, member.id)
+    assert (stats.orders_count, stats.spend, stats.points) == (8, 80000, 800)
+    session.close()
