@@ -1,4 +1,6 @@
 """Back office: channel pages, codes and posters, the funnel report, CSV and the widget."""
+from xml.etree import ElementTree
+
 from qr_helpers import AGENT_PW, csrf, make_product, staff_login
 from sqlalchemy import select
 
@@ -37,6 +39,8 @@ def test_owner_creates_a_channel_and_prints_its_code(owner_client, db):
     body = poster.data.decode()
     assert "门店收银台" in body and "Siyu Shop" in body and "http://localhost/q/1" in body
     assert "attachment" in poster.headers["Content-Disposition"]
+    for document in (svg.data, poster.data):  # well-formed, so printers and editors open them
+        assert ElementTree.fromstring(document).tag.endswith("svg")
 
 
 def test_printed_url_uses_the_base_url_setting(owner_client, db):
