@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from siyu.core import settings as core_settings
 from siyu.core.db import write_transaction
@@ -54,7 +55,8 @@ def catalog(key: str):
     session = db()
     cat = service.get_catalog(session, key)
     items = session.scalars(select(CurationItem).where(CurationItem.catalog_id == cat.id)
-                            .order_by(CurationItem.position, CurationItem.id)).all()
+                            .order_by(CurationItem.position, CurationItem.id)
+                            .options(selectinload(CurationItem.product))).all()
     report = service.cap_report(session, cat)
     q = (request.args.get("q") or "").strip()[:100]
     page = max(1, request.args.get("page", 1, type=int) or 1)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from siyu.core.db import utcnow, write_transaction
 from siyu.core.errors import SiyuError, ValidationError
@@ -70,7 +71,8 @@ def _describe(key: str) -> dict:
     catalog = service.get_catalog(db(), key)
     report = service.cap_report(db(), catalog)
     items = db().scalars(select(CurationItem).where(CurationItem.catalog_id == catalog.id)
-                         .order_by(CurationItem.position, CurationItem.id)).all()
+                         .order_by(CurationItem.position, CurationItem.id)
+                         .options(selectinload(CurationItem.product))).all()
     return {"key": catalog.key, "title": catalog.title, "owner_key": catalog.owner_key, "cap": report.cap,
             "count": report.count, "over_cap": report.over, "remove_first": [p.id for p in report.remove],
             "items": [{"product_id": it.product_id, "sku": it.product.sku, "position": index,
