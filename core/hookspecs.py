@@ -98,6 +98,20 @@ def register_settings_schemas(register: Callable[[str, Any], None]) -> None:
 
 
 @hookspec
+def register_api(register: Callable[..., None]) -> None:
+    """Contribute REST API endpoints: ``register(blueprint, url_prefix)``.
+
+    ``blueprint`` is a ``flask_smorest.Blueprint`` whose views use marshmallow schemas
+    (``@blp.arguments``, ``@blp.response``); it is mounted under ``/api/v1`` + ``url_prefix``
+    (e.g. ``"/coupons"``) and documented in ``/api/v1/openapi.json``. Every request is
+    authenticated by a staff API token (``Authorization: Bearer ...``) before the view
+    runs, at least as an agent; views that need more call
+    ``siyu.storefront.api.require_role("owner")``. Errors are JSON problem objects.
+    Called once at start-up. Not in a transaction.
+    """
+
+
+@hookspec
 def register_commands(cli: "click.Group") -> None:
     """Add click commands to the ``flask siyu`` group (``@cli.command()``).
 

@@ -7,6 +7,7 @@ pending refund and asks the provider again with the same key: one refund, never 
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.core.db import write_transaction
@@ -23,8 +24,8 @@ def refund_order(kernel, session: Session, order: Order, amount: int, idempotenc
     refund = session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
     retry = refund is not None
     if refund is None:
-        refund = _reserve(session, order, amount, idempotency_key, reason, staff_id)
-    elif refund.order_id != order.id or refund.amount != amount:
+        refund, retry = _reserve(session, order, amount, idempotency_key, reason, staff_id)
+    if refund.order_id != order.id or refund.amount != amount:
         raise ValidationError(_l("This idempotency key was used for another refund."),
                               fields={"idempotency_key": _l("already used")})
     if refund.status == RefundStatus.SUCCEEDED.value:
@@ -41,25 +42,43 @@ def refund_order(kernel, session: Session, order: Order, amount: int, idempotenc
     return refund
 
 
-def _reserve(session, order, amount, key, reason, staff_id) -> Refund:
-    with write_transaction(session):
-        locked = session.scalar(select(Order).where(Order.id == order.id).with_for_update())
-        pending = session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
-            Refund.order_id == order.id, Refund.status == RefundStatus.PENDING.value))
-        available = locked.refundable_amount - pending
-        if not locked.is_paid:
-            raise InvalidTransition(_l("Only a paid order can be refunded."))
-        if not isinstance(amount, int) or not 0 < amount <= available:
-            raise ValidationError(_l("The refund must be between 1 and %(max)s.", max=available),
-                                  fields={"amount": _l("between 1 and %(max)s", max=available)})
-        payment = session.scalar(select(Payment).where(
-            Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED.value))
-        if payment is None:
-            raise InvalidTransition(_l("This order has no successful payment to refund."))
-        refund = Refund(order_id=order.id, payment_id=payment.id, amount=amount,
-                        currency=order.currency, idempotency_key=key, reason=reason[:200],
-                        staff_id=staff_id, status=RefundStatus.PENDING.value)
-        session.add(refund)
+def _reserve(session, order, amount, key, reason, staff_id) -> tuple[Refund, bool]:
+    """Write the pending refund; (refund, True) when a concurrent request with the same key
+    got there first (seen once the order's row lock is ours, or by the unique key)."""
+    try:
+        with write_transaction(session):
+            locked = session.scalar(select(Order).where(Order.id == order.id).with_for_update()
+                                    .execution_options(populate_existing=True))  # fresh, not cached
+            first = session.scalar(select(Refund).where(Refund.idempotency_key == key))
+            if first is not None:
+                return first, True
+            return _insert(session, locked, amount, key, reason, staff_id), False
+    except IntegrityError:
+        first = session.scalar(select(Refund).where(Refund.idempotency_key == key))
+        if first is None:
+            raise
+        return first, True
+
+
+def _insert(session, order, amount, key, reason, staff_id) -> Refund:
+    """Reserve ``amount`` of the locked ``order`` (pending refunds count as spent)."""
+    pending = session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.order_id == order.id, Refund.status == RefundStatus.PENDING.value))
+    available = order.refundable_amount - pending
+    if not order.is_paid:
+        raise InvalidTransition(_l("Only a paid order can be refunded."))
+    if not isinstance(amount, int) or not 0 < amount <= available:
+        raise ValidationError(_l("The refund must be between 1 and %(max)s.", max=available),
+                              fields={"amount": _l("between 1 and %(max)s", max=available)})
+    payment = session.scalar(select(Payment).where(
+        Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED.value))
+    if payment is None:
+        raise InvalidTransition(_l("This order has no successful payment to refund."))
+    refund = Refund(order_id=order.id, payment_id=payment.id, amount=amount,
+                    currency=order.currency, idempotency_key=key, reason=reason[:200],
+                    staff_id=staff_id, status=RefundStatus.PENDING.value)
+    session.add(refund)
+    session.flush()
     return refund
 
 
@@ -71,7 +90,8 @@ def _complete(kernel, session: Session, refund: Refund, reference: str) -> None:
             .execution_options(synchronize_session=False))
         if done.rowcount != 1:
             return  # a concurrent retry completed it
-        order = session.scalar(select(Order).where(Order.id == refund.order_id).with_for_update())
+        order = session.scalar(select(Order).where(Order.id == refund.order_id).with_for_update()
+                               .execution_options(populate_existing=True))
         order.refunded_amount += refund.amount
         order.status = (OrderStatus.REFUNDED.value if order.refunded_amount >= order.total
                         else OrderStatus.PARTIALLY_REFUNDED.value)

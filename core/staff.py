@@ -62,3 +62,20 @@ def authenticate_staff(session: Session, email: str, password: str) -> StaffUser
 
 def may(staff: StaffUser | None, role: str) -> bool:
     return staff is not None and staff.active and RANK.get(staff.role, 0) >= RANK[role]
+
+
+def set_active(session: Session, actor: StaffUser, staff_id: int, active: bool) -> StaffUser:
+    """Deactivate (sign out everywhere, tokens stop working) or reactivate a staff member.
+
+    Nobody deactivates themselves, so a shop always keeps the owner who is acting.
+    """
+    from siyu.core.errors import NotFound
+
+    with write_transaction(session):
+        staff = session.scalar(select(StaffUser).where(StaffUser.id == staff_id).with_for_update())
+        if staff is None:
+            raise NotFound(_l("Staff member not found."))
+        if staff.id == actor.id and not active:
+            raise ValidationError(_l("You cannot deactivate your own account."))
+        staff.active = bool(active)
+    return staff

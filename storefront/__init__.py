@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from flask import Flask
 
 from siyu.core.kernel import DEFAULTS, Kernel, config_from_env
-from siyu.storefront import admin, context, errors, i18n, security, visitor
+from siyu.storefront import admin, api, context, errors, i18n, media, security, visitor
 from siyu.storefront.extensions import csrf, limiter, login_manager
 from siyu.storefront.views import helpers
 
@@ -66,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     if app.config.get("TRACE_HOOKS"):
         logging.getLogger("siyu.hooks").setLevel(logging.INFO)
 
+    _apply_plugin_choice(app)
     siyu = Kernel(app.config, extra_plugins=plugins)
     app.extensions["siyu"] = siyu
     app.teardown_appcontext(context.close_db)
@@ -81,12 +82,24 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     helpers.init_app(app)
     _register_blueprints(app, siyu)
     admin.init_app(app)
+    media.init_app(app)
+    api.init_app(app)
 
     from siyu.storefront.cli import siyu_cli
 
     siyu.pm.hook.register_commands(cli=siyu_cli)
     app.cli.add_command(siyu_cli)
     return app
+
+
+def _apply_plugin_choice(app: Flask) -> None:
+    """Apply the owner's enable/disable choice from the back office (stored in the database)
+    on top of the configuration; it takes effect when a worker starts."""
+    from siyu.core.plugin_admin import effective_plugins, read_choice_at_startup
+
+    enabled, disabled = read_choice_at_startup(app.config["DATABASE_URL"])
+    if enabled or disabled:
+        app.config["PLUGINS"], app.config["PLUGINS_DISABLED"] = effective_plugins(app.config, enabled, disabled)
 
 
 def _init_login(app: Flask) -> None:

@@ -96,12 +96,18 @@ def menu_for(staff: StaffUser) -> list[MenuItem]:
 
 
 def init_app(app: Flask) -> None:
-    from siyu.storefront.admin import auth, dashboard
+    from siyu.storefront.admin import auth, dashboard, members, orders, plugins, products, settings, staff, tokens
 
     menu = [MenuItem("admin.dashboard", dashboard.TITLE, "agent", 0)]
     from siyu.storefront.admin import broadcasts, inbox  # conversations
 
     for module, role, order in ((inbox, "agent", 5), (broadcasts, "owner", 40)):
+        app.register_blueprint(module.bp)
+        menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
+    # The core's pages: (module, least role that sees the menu item, menu order).
+    pages = [(orders, "agent", 10), (members, "agent", 20), (products, "agent", 30),
+             (settings, "owner", 900), (plugins, "owner", 910), (staff, "owner", 920), (tokens, "agent", 930)]
+    for module, role, order in pages:
         app.register_blueprint(module.bp)
         menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
     widgets: list[Widget] = []
@@ -110,6 +116,9 @@ def init_app(app: Flask) -> None:
         register=lambda endpoint, label, role="agent", order=100: menu.append(MenuItem(endpoint, label, role, order)))
     kernel_.pm.hook.register_dashboard_widgets(
         register=lambda name, title, render, role="owner", order=100: widgets.append(Widget(name, title, render, role, order)))
+    schemas: dict = {}
+    kernel_.pm.hook.register_settings_schemas(register=lambda name, schema: schemas.setdefault(name, schema))
+    app.extensions["siyu_settings_schemas"] = schemas
     app.extensions["siyu_admin_menu"] = sorted(menu, key=lambda m: m.order)
     app.extensions["siyu_admin_widgets"] = sorted(widgets, key=lambda w: w.order)
     app.register_blueprint(auth.bp)  # dashboard's views live on the same "admin" blueprint

@@ -1,0 +1,62 @@
+"""Helpers shared by the back-office pages: pagination, POST guards, error display."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, request
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+
+from siyu.core.errors import SiyuError
+from siyu.storefront.context import db
+
+PAGE_SIZE = 25
+MAX_ID = 2**31 - 1
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    pages: int
+    total: int
+
+    def args(self, page: int) -> dict[str, Any]:
+        """The current query arguments with another page number, for pager links."""
+        values = {k: v for k, v in request.args.items() if k != "page"}
+        values["page"] = page
+        return values
+
+
+def paginate(query, size: int = PAGE_SIZE) -> Page:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = db().scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + size - 1) // size, 1)
+    page = min(page, pages)
+    items = db().scalars(query.limit(size).offset((page - 1) * size)).all()
+    return Page(items, page, pages, total)
+
+
+def require_csrf() -> None:
+    """For POST-only action views without a form class: the CSRF token must be valid."""
+    if not FlaskForm().validate():
+        abort(400)
+
+
+def show_error(exc: SiyuError, form=None) -> None:
+    """Flash a domain error and attach its field messages to the form's fields."""
+    flash(str(exc.message), "error")
+    if form is not None:
+        for name, message in exc.fields.items():
+            if name in form:
+                form[name].errors = [str(message)]
+
+
+def get_or_404(model, object_id: int):
+    if not 0 < object_id <= MAX_ID:
+        abort(404)
+    row = db().get(model, object_id)
+    if row is None:
+        abort(404)
+    return row

@@ -1,0 +1,47 @@
+"""Back office: the shop's settings (owners)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from siyu.core.errors import SiyuError
+from siyu.core.money import SUPPORTED_CURRENCIES
+from siyu.core.shop_settings import update_shop_settings
+from siyu.storefront.admin import staff_required
+from siyu.storefront.admin.common import show_error
+from siyu.storefront.context import db, invalidate_settings, shop_settings
+
+bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
+TITLE = _l("Settings")
+
+
+class ShopSettingsForm(FlaskForm):
+    shop_name = StringField(_l("Shop name"), validators=[InputRequired(), Length(max=100)])
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in SUPPORTED_CURRENCIES])
+    timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
+    default_locale = SelectField(_l("Default language"), choices=[("zh_CN", "中文"), ("en", "English")])
+
+
+@bp.route("", methods=["GET", "POST"])
+@staff_required("owner")
+def index():
+    form = ShopSettingsForm(data=shop_settings() if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                update_shop_settings(db(), form.data)
+            except SiyuError as exc:
+                show_error(exc, form)
+                status = 422
+            else:
+                invalidate_settings()
+                flash(_("Settings saved."), "success")
+                return redirect(url_for("admin_settings.index"))
+        else:
+            status = 422
+    return render_template("admin/settings.html", form=form), status

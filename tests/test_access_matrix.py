@@ -1,0 +1,163 @@
+"""Who may do what, on every object-id route of the back office, the API and members' orders.
+
+Refused means a redirect to the right sign-in page, 401, 403 or 404 (another member's order
+is simply not found); the rightful actor is never refused.
+"""
+import io
+
+import pytest
+from backoffice_helpers import admin_csrf, bearer, make_staff, shop, staff_login
+from conftest import TOKEN, csrf, login
+from marshmallow import Schema, fields
+
+from siyu.core import hookimpl
+from siyu.core.api_tokens import create_token
+from siyu.core.media import add_product_image
+
+ADMIN = [  # (method, path, least role)
+    ("GET", "/admin/orders/{paid}", "agent"),
+    ("POST", "/admin/orders/{placed}/mark-paid", "owner"),
+    ("POST", "/admin/orders/{placed}/cancel", "owner"),
+    ("POST", "/admin/orders/{paid}/refund", "owner"),
+    ("GET", "/admin/members/{a}", "agent"),
+    ("GET", "/admin/products/{tea}", "owner"),
+    ("POST", "/admin/products/{tea}", "owner"),
+    ("POST", "/admin/products/{tea}/active", "owner"),
+    ("POST", "/admin/products/{tea}/images", "owner"),
+    ("POST", "/admin/products/{tea}/images/{image}/delete", "owner"),
+    ("POST", "/admin/plugins/gift/state", "owner"),
+    ("GET", "/admin/plugins/gift/settings", "owner"),
+    ("POST", "/admin/plugins/gift/settings", "owner"),
+    ("POST", "/admin/staff/{agent}/active", "owner"),
+    ("POST", "/admin/tokens/{owner_token}/revoke", "owner"),  # an agent may revoke only their own
+]
+API = [
+    ("GET", "/api/v1/products/{tea}", "agent"),
+    ("PATCH", "/api/v1/products/{tea}", "owner"),
+    ("GET", "/api/v1/orders/{paid}", "agent"),
+    ("POST", "/api/v1/orders/{placed}/mark-paid", "owner"),
+    ("POST", "/api/v1/orders/{placed}/cancel", "owner"),
+    ("GET", "/api/v1/orders/{paid}/refunds", "owner"),
+    ("POST", "/api/v1/orders/{paid}/refunds", "owner"),
+    ("GET", "/api/v1/members/{a}", "agent"),
+]
+MEMBER = [
+    ("GET", "/orders/{number}"),
+    ("GET", "/orders/{number}/pay"),
+    ("POST", "/orders/{number}/pay"),
+    ("GET", "/orders/{number}/return"),
+    ("GET", "/orders/{number}/status.json"),
+    ("POST", "/orders/{number}/cancel"),
+]
+#: Blueprints whose object-id routes this matrix must cover.
+COVERED = ("admin_", "api_", "account", "checkout")
+
+
+class Gift(Schema):
+    note = fields.String(load_default="")
+
+
+class GiftPlugin:
+    __name__ = "gift"
+
+    @hookimpl
+    def register_settings_schemas(self, register):
+        register("gift", Gift)
+
+
+@pytest.fixture
+def siyu_plugins():
+    return [GiftPlugin()]
+
+
+@pytest.fixture
+def world(app, kernel, db):
+    s = shop(kernel, db)
+    owner, agent = make_staff(db, "owner"), make_staff(db, "agent")
+    image = add_product_image(db, app.instance_path + "/media", s["tea"], b"GIF89a" + b"\0" * 20)
+    owner_token, _secret = create_token(db, owner, "erp", "owner")
+    ids = {"paid": s["paid"].id, "placed": s["placed"].id, "a": s["a"].id, "tea": s["tea"].id,
+           "image": image.id, "agent": agent.id, "owner_token": owner_token.id, "number": s["placed"].number}
+    return {"ids": ids, "owner": owner, "agent": agent, "shop": s}
+
+
+def send(client, method, path, token=None, **kwargs):
+    data = {"csrf_token": token} if token else {}
+    if path.endswith("/images") and method == "POST":
+        data["image"] = (io.BytesIO(b"GIF89a" + b"\0" * 20), "a.gif")
+    if method == "GET":
+        return client.get(path, **kwargs)
+    if "json" in kwargs:
+        return client.open(path, method=method, **kwargs)
+    return client.open(path, method=method, data=data, **kwargs)
+
+
+def refused(response, login_path=None) -> bool:
+    if response.status_code == 302:
+        return login_path is not None and login_path in response.headers["Location"]
+    return response.status_code in (401, 403, 404)
+
+
+@pytest.mark.parametrize("method,template,role", ADMIN, ids=[f"{m} {p}" for m, p, _ in ADMIN])
+def test_back_office_routes(app, world, method, template, role):
+    path = template.format(**world["ids"])
+    anonymous = app.test_client()
+    assert refused(send(anonymous, method, path, csrf(anonymous, "/admin/login")), "/admin/login")
+    shopper = app.test_client()
+    login(shopper, "a@example.com", "password-a1")
+    assert refused(send(shopper, method, path, csrf(shopper, "/account/login")), "/admin/login"), "a member is not staff"
+    agent = staff_login(app.test_client(), world["agent"])
+    agent_response = send(agent, method, path, admin_csrf(agent))
+    assert refused(agent_response) == (role == "owner"), agent_response.status_code
+    owner = staff_login(app.test_client(), world["owner"])
+    owner_response = send(owner, method, path, admin_csrf(owner))
+    assert not refused(owner_response, "/admin/login"), owner_response.status_code
+    assert owner_response.status_code < 500
+
+
+@pytest.mark.parametrize("method,template,role", API, ids=[f"{m} {p}" for m, p, _ in API])
+def test_api_routes(app, db, world, method, template, role):
+    path = template.format(**world["ids"])
+    client = app.test_client()
+    body = {"json": {"amount": 100, "idempotency_key": "matrix-key-1"}} if path.endswith("/refunds") else {}
+    assert send(client, method, path, **body).status_code == 401
+    staff_login(client, world["owner"])  # cookies never authenticate API calls
+    login(client, "a@example.com", "password-a1")
+    assert send(client, method, path, **body).status_code == 401
+    agent_token = bearer(db, world["agent"])
+    narrowed = bearer(db, world["owner"], role="agent")
+    for headers in (agent_token, narrowed):
+        response = send(app.test_client(), method, path, headers=headers, **body)
+        assert (response.status_code == 403) == (role == "owner"), response.status_code
+    response = send(app.test_client(), method, path, headers=bearer(db, world["owner"]), **body)
+    assert response.status_code not in (401, 403, 404) and response.status_code < 500, response.json
+
+
+@pytest.mark.parametrize("method,template", MEMBER, ids=[f"{m} {p}" for m, p in MEMBER])
+def test_member_order_routes(app, world, method, template):
+    path = template.format(**world["ids"])
+    anonymous = app.test_client()
+    assert refused(send(anonymous, method, path, csrf(anonymous, "/account/login")), "/account/login")
+    other = app.test_client()
+    login(other, "b@example.com", "password-b1")
+    token = csrf(other, "/account/orders")
+    response = send(other, method, path, token, headers={"X-CSRFToken": token})
+    assert response.status_code == 404, "another member's order is not found"
+    owner = app.test_client()
+    login(owner, "a@example.com", "password-a1")
+    token = csrf(owner, "/account/orders")
+    response = send(owner, method, path, token, headers={"X-CSRFToken": token})
+    assert not refused(response, "/account/login") and response.status_code < 500, response.status_code
+
+
+def test_every_object_id_route_is_in_the_matrix(app):
+    listed = {(m, t.split("{")[0]) for m, t, *_ in ADMIN + API + MEMBER}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or not rule.endpoint.startswith(COVERED):
+            continue
+        prefix = rule.rule.split("<")[0]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if not any(m == method and p.startswith(prefix) for m, p in listed):
+                missing.append(f"{method} {rule.rule}")
+    assert not missing, f"add these routes to the access matrix: {missing}"
