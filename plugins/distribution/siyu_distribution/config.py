@@ -42,7 +42,7 @@ class SettingsSchema(marshmallow.Schema):
         "label": _l("Commission tiers"),
         "help": _l("1 to 3. More than three tiers is treated as pyramid selling in China.")})
     tier1_bps = fields.Integer(load_default=1000, validate=validate.Range(0, 10000), metadata={
-        "label": _l("Seller's rate (basis points)"), "help": _l("1000 = 10% of the paid amount.")})
+        "label": _l("Seller's rate (basis points)"), "help": _l("1000 is 10 percent of the paid amount.")})
     tier2_bps = fields.Integer(load_default=300, validate=validate.Range(0, 10000), metadata={
         "label": _l("Recruiter's rate (basis points)"), "help": _l("Tier 2: the seller's recruiter.")})
     tier3_bps = fields.Integer(load_default=0, validate=validate.Range(0, 10000), metadata={
@@ -72,7 +72,7 @@ class SettingsSchema(marshmallow.Schema):
     def _rates(self, data, **_kwargs):
         total = sum(data.get(f"tier{t}_bps", 0) for t in range(1, MAX_TIERS + 1))
         if total > 10000:
-            raise marshmallow.ValidationError(str(_l("The tier rates add up to more than 100%.")), "tier1_bps")
+            raise marshmallow.ValidationError(str(_l("The tier rates add up to more than everything paid.")), "tier1_bps")
         try:
             parse_level_rates(data.get("level_rates", ""))
         except ValueError as exc:
