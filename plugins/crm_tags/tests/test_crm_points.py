@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from crm_helpers import buy, fresh, make_member, make_product
+from crm_helpers import buy, fresh, make_product
 from sqlalchemy import func, select
 
 from siyu.core.db import write_transaction

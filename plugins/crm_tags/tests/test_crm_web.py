@@ -7,7 +7,7 @@ from sqlalchemy import select
 from siyu.core.db import write_transaction
 
 from siyu_crm_tags import tags as tags_mod
-from siyu_crm_tags.models import Level, MemberStats, MemberTag, PointEntry, Segment, Tag
+from siyu_crm_tags.models import Level, MemberStats, MemberTag, PointEntry, Segment
 
 
 def test_tagging_from_the_member_page(client, db, member, owner, agent):
