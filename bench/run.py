@@ -107,6 +107,7 @@ def prepare_shop(instance: Path) -> list[dict]:
                         product.images.append(ProductImage(path=images[n % len(images)], alt=en))
                     session.add(product)
                 settings.bump_catalog_revision(session)
+            list_everything(siyu, session)
             rows = []
             for p in session.scalars(select(Product).where(Product.active.is_(True))
                                      .order_by(Product.position, Product.id)):
@@ -121,6 +122,20 @@ def prepare_shop(instance: Path) -> list[dict]:
     if len(rows) != PRODUCTS:
         raise SystemExit(f"expected {PRODUCTS} active products, found {len(rows)}")
     return rows
+
+
+def list_everything(siyu, session) -> None:
+    """Bundled plugins that decide what the home page lists get all 30 products listed.
+
+    The curation plugin lists its main catalog (capped, 30 by default) instead of every
+    active product: fill it, as a merchant does from the back office.
+    """
+    if siyu.pm.get_plugin("curation") is not None:
+        from siyu_curation import service
+        from siyu_curation.models import MAIN
+
+        service.ensure_catalog(siyu, session, MAIN)
+        service.fill(siyu, session, MAIN)
 
 
 def prepare_baseline(path: Path, rows: list[dict]) -> None:
