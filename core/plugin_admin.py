@@ -56,8 +56,11 @@ def read_choice_at_startup(database_url: str) -> tuple[list[str], list[str]]:
     """The stored choice, or nothing when the database is not reachable or not migrated."""
     if database_url.startswith("sqlite:///") and not _sqlite_file_exists(database_url):
         return [], []
-    database = Database(database_url)
+    database = None
     try:
+        # A short connect timeout: an unreachable server must not hold up a worker's start.
+        database = Database(database_url, **({} if database_url.startswith("sqlite") else
+                                             {"connect_args": {"connect_timeout": 5}}))
         if not inspect(database.engine).has_table(Setting.__tablename__):
             return [], []
         with database.Session() as session:
@@ -65,7 +68,8 @@ def read_choice_at_startup(database_url: str) -> tuple[list[str], list[str]]:
     except Exception:  # noqa: BLE001 - an unreachable database must not stop start-up
         return [], []
     finally:
-        database.dispose()
+        if database is not None:
+            database.dispose()
 
 
 def _sqlite_file_exists(url: str) -> bool:

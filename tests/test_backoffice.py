@@ -188,3 +188,28 @@ def test_agent_menu_hides_owner_pages(client, db):
     html = client.get("/admin/", headers=EN).get_data(as_text=True)
     assert "/admin/orders" in html and "/admin/members" in html
     assert "/admin/settings" not in html and "/admin/plugins" not in html and "/admin/staff" not in html
+
+
+def test_staff_login_is_rate_limited(tmp_path):
+    from siyu.storefront import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SECURE_COOKIES": False,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "RATELIMIT_ENABLED": True},
+                     instance_path=str(tmp_path))
+    from siyu.core import migrate
+
+    migrate.upgrade(app.extensions["siyu"])
+    client = app.test_client()
+    codes = []
+    for _ in range(7):
+        codes.append(client.post("/admin/login", data={"csrf_token": admin_csrf(client, "/admin/login"),
+                                                       "email": "x@shop.cn", "password": "wrong-password!"}).status_code)
+    assert codes[:5] == [401] * 5 and codes[-1] == 429
+    app.extensions["siyu"].db.dispose()
+
+
+def test_pages_are_usable_on_a_phone(owner_client, kernel, db):
+    shop(kernel, db)
+    for path in ("/admin/orders", "/admin/members", "/admin/products"):
+        html = owner_client.get(path).get_data(as_text=True)
+        assert 'name="viewport"' in html and 'class="table-scroll"' in html
