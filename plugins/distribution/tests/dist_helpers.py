@@ -1,11 +1,11 @@
-"""Helpers for the distribution plugin's tests (fixtures come from siyu's pytest plugin)."""
+"""Helpers for the distribution plugin's tests (a unique module name: the core's tests have a
+``conftest`` of their own, and both run in one session)."""
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 from itertools import count
 
-import pytest
 from sqlalchemy import select
 
 from siyu.core.db import utcnow, write_transaction
@@ -20,11 +20,6 @@ from siyu_distribution.models import Link
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"
 _seq = count(1)
-
-
-@pytest.fixture
-def siyu_config():
-    return {"PLUGINS": ["distribution"]}
 
 
 def csrf(client, path="/account/login"):

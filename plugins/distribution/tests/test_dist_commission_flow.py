@@ -2,27 +2,18 @@
 from datetime import timedelta
 
 import pytest
-from conftest import bind_to, fresh, make_distributor, make_product, member, paid_order
+from dist_helpers import bind_to, fresh, make_distributor, make_product, member, paid_order, refund_order_now
 from sqlalchemy import select, update
 
 from siyu.core.db import utcnow, write_transaction
 from siyu.core.errors import InvalidTransition, ValidationError
-from siyu.core.models import Refund
-from siyu.core.refunds import _complete
 from siyu_distribution import accrual, config, ledger, payouts
 from siyu_distribution.ledger import AppendOnlyError
 from siyu_distribution.models import Binding, LedgerEntry, OrderAttribution
 
 
 def refund(kernel, db, order, amount, key):
-    """A succeeded refund as the core records it (the manual provider has no refund call)."""
-    with write_transaction(db):
-        row = Refund(order_id=order.id, payment_id=1, amount=amount, currency="CNY", idempotency_key=key)
-        from siyu.core.models import Payment
-        row.payment_id = db.scalar(select(Payment.id).where(Payment.order_id == order.id))
-        db.add(row)
-    _complete(kernel, db, row, f"re_{key}")
-    return row
+    return refund_order_now(kernel, db, order, amount, key)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from pathlib import Path
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from conftest import link_of, login, make_distributor
+from dist_helpers import link_of, login, make_distributor
 
 from siyu.core.models import Member
 

@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
-from conftest import bind_to, make_distributor, make_product, member
+from dist_helpers import bind_to, make_distributor, make_product, member
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
 

@@ -3,7 +3,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import bind_to, make_distributor, make_product, member, refund_order_now
+from dist_helpers import bind_to, make_distributor, make_product, member, refund_order_now
 from sqlalchemy import func, select, text
 
 from siyu.core.db import utcnow, write_transaction

@@ -2,8 +2,8 @@
 import re
 
 import pytest
-from conftest import (
-    OWNER_PW, csrf, fresh, link_of, login, make_distributor, make_owner, make_product, member, paid_order,
+from dist_helpers import (
+    csrf, fresh, link_of, login, make_distributor, make_owner, make_product, member, paid_order,
     staff_login,
 )
 from sqlalchemy import func, select
