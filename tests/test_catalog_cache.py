@@ -76,7 +76,7 @@ def test_the_catalog_products_hook_stays_the_source_of_the_list(client, db, regi
         def catalog_products(self, session, sort):
             return [p for p in session.query(Product).order_by(Product.id) if p.sku == "KEEP"]
 
-    register_plugin(Curation(), name="curation")
+    register_plugin(Curation(), name="test-curated-listing")
     html = home(client)
     assert "Product KEEP" in html and "Product DROP" not in html
 
