@@ -4,12 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import gettext
+from flask_babel import Babel, gettext
 from flask_login import current_user
 
 from siyu.core import i18n as core_i18n
 from siyu.storefront.context import shop_settings
-from siyu.storefront.extensions import babel
 
 LOCALES = ("zh_CN", "en")
 LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
@@ -43,7 +42,9 @@ def select_timezone() -> str:
 def init_app(app: Flask, kernel) -> None:
     directories = [str(TRANSLATIONS)]
     kernel.pm.hook.register_translations(register=lambda path: directories.append(str(path)))
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
-                   default_translation_directories=";".join(directories))
+    # One Babel per app: Flask-Babel caches catalogs on the Babel object by locale only, so a
+    # shared one would hand an app the catalogs (core + plugins) of the first app in the process.
+    Babel().init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                     default_translation_directories=";".join(directories))
     core_i18n.set_resolver(gettext)
     app.jinja_env.globals.update(LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES)

@@ -1,11 +1,16 @@
-"""Helpers for the distribution plugin's tests (a unique module name: the core's tests have a
-``conftest`` of their own, and both run in one session)."""
+"""Helpers and the shared fixture of the distribution plugin's tests.
+
+Not a ``conftest.py``: the core's tests import helpers from their own ``conftest`` module, and
+in one session with both a second ``conftest`` module would shadow theirs. Test modules import
+``siyu_config`` from here, which enables the plugin for every test in them.
+"""
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 from itertools import count
 
+import pytest
 from sqlalchemy import select
 
 from siyu.core.db import utcnow, write_transaction
@@ -20,6 +25,11 @@ from siyu_distribution.models import Link
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"
 _seq = count(1)
+
+
+@pytest.fixture
+def siyu_config():
+    return {"PLUGINS": ["distribution"]}
 
 
 def csrf(client, path="/account/login"):

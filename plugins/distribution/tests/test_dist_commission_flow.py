@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import bind_to, fresh, make_distributor, make_product, member, paid_order, refund_order_now
 from sqlalchemy import select, update
 

@@ -4,6 +4,7 @@ from pathlib import Path
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import link_of, login, make_distributor
 
 from siyu.core.models import Member

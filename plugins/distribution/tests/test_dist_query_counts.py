@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
+from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import bind_to, make_distributor, make_product, member
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session

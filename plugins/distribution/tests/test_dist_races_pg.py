@@ -3,6 +3,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import bind_to, make_distributor, make_product, member, refund_order_now
 from sqlalchemy import func, select, text
 

@@ -2,7 +2,8 @@
 import re
 
 import pytest
-from dist_helpers import (
+from dist_helpers import (  # noqa: F401  (siyu_config enables the plugin)
+    siyu_config,
     csrf, fresh, link_of, login, make_distributor, make_owner, make_product, member, paid_order,
     staff_login,
 )
