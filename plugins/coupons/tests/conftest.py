@@ -1,0 +1,38 @@
+"""Fixtures for the coupons tests: the plugin enabled, a member, products, staff accounts."""
+from __future__ import annotations
+
+import pytest
+from coupon_helpers import AGENT_PW, OWNER_PW, make_member, make_product, staff_login
+
+from siyu.core.staff import create_staff
+
+
+@pytest.fixture
+def siyu_config():
+    return {"PLUGINS": ["coupons"]}
+
+
+@pytest.fixture
+def member(kernel, db):
+    return make_member(kernel, db)
+
+
+@pytest.fixture
+def products(db):
+    return [make_product(db, f"SKU-{i}", price=1000 * (i + 1)) for i in range(3)]
+
+
+@pytest.fixture
+def owner(db):
+    return create_staff(db, email="owner@shop.cn", password=OWNER_PW, role="owner", name="Owner")
+
+
+@pytest.fixture
+def agent(db):
+    return create_staff(db, email="agent@shop.cn", password=AGENT_PW, role="agent", name="Agent")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    staff_login(client)
+    return client
