@@ -1,0 +1,1 @@
+"""Daily check-in: streaks, rewards and a renewed contact window (Siyu plugin)."""

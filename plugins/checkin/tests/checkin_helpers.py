@@ -1,0 +1,103 @@
+"""Helpers for the checkin tests (copied from the core's tests, which a plugin cannot
+import). A distinct module name keeps them apart from the core's ``conftest`` in one run."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from siyu.core import hookimpl, settings
+from siyu.core.channels import WECHAT_STYLE, Channel
+from siyu.core.db import write_transaction
+from siyu.core.errors import ValidationError
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+OWNER_PW = "green-tea-garden-2026"
+AGENT_PW = "oolong-hills-2026"
+UTC = timezone.utc
+
+
+def at(text: str) -> datetime:
+    """An aware instant from ISO text with an offset."""
+    return datetime.fromisoformat(text)
+
+
+def csrf(client, path: str = "/account/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = TOKEN.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client, email="buyer@example.com", password="correct-horse"):
+    token = csrf(client, "/account/login")
+    response = client.post("/account/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def staff_login(client, email="owner@shop.cn", password=OWNER_PW):
+    token = csrf(client, "/admin/login")
+    response = client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302
+    return response
+
+
+def fresh(session):
+    session.rollback()
+    session.expire_all()
+    return session
+
+
+def set_zone(session, name: str) -> None:
+    with write_transaction(session):
+        settings.put(session, "core", "timezone", name)
+
+
+def set_checkin(session, **values) -> None:
+    with write_transaction(session):
+        for key, value in values.items():
+            settings.put(session, "checkin", key, value)
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+class WeChat:
+    """A channel with WeChat's 48-hour window, as an adapter plugin would register it."""
+
+    @hookimpl
+    def register_channels(self, register):
+        register(Channel(name="wx", label="WeChat", policy=WECHAT_STYLE, external=False))
+
+
+class Rewards:
+    """Stands in for crm_tags and coupons: records what it was asked to give or take."""
+
+    def __init__(self, balance: int = 100):
+        self.awarded: dict[str, int] = {}
+        self.coupons: dict[str, str] = {}
+        self.spent: dict[str, int] = {}
+        self.balance = balance
+        self.fail = False
+
+    @hookimpl
+    def crm_award_points(self, member_id, points, ref):
+        if self.fail:
+            raise RuntimeError("points service down")
+        self.awarded.setdefault(ref, points)
+        return len(self.awarded)
+
+    @hookimpl
+    def coupons_issue(self, member_id, template_code, ref):
+        self.coupons.setdefault(ref, template_code)
+        return len(self.coupons)
+
+    @hookimpl
+    def crm_spend_points(self, member_id, points, ref):
+        if ref in self.spent:
+            return 1
+        if points > self.balance:
+            raise ValidationError("Not enough points.")
+        self.balance -= points
+        self.spent[ref] = points
+        return len(self.spent)
