@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,7 +50,13 @@ def _clean(session: Session, data: Mapping[str, Any]) -> tuple[dict[str, Any], d
     return values, errors
 
 
+SCENE_LOCK = 0x51_52_43_48  # "QRCH": one advisory lock key for handing out scene ids
+
+
 def _next_scene_id(session: Session) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        # Owners adding channels at once wait here instead of colliding on max + 1.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCENE_LOCK})
     highest = session.scalar(select(func.max(Channel.scene_id))) or 0
     if highest < SCENE_ID_MAX:
         return highest + 1

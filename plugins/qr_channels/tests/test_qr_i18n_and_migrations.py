@@ -15,7 +15,8 @@ from siyu.core.db import Base
 
 PLUGIN = Path(__file__).resolve().parents[1]
 CATALOGS = PLUGIN / "siyu_qr_channels" / "translations"
-FIX = "run `make i18n-extract` in plugins/qr_channels, translate, then `make i18n-compile`"
+FIX = ("run `make i18n-extract` in plugins/qr_channels (it also takes the core's wording for shared "
+       "strings), translate, then `make i18n-compile`")
 
 
 def load(locale: str, suffix: str = ".po"):
@@ -54,7 +55,7 @@ def test_strings_shared_with_the_core_keep_the_cores_wording():
         core = read_po(f)
     different = [m.id for m in load("zh_Hans_CN")
                  if m.id and core.get(m.id) is not None and core.get(m.id).string not in ("", m.string)]
-    assert not different, f"the plugin's catalog would change the core's wording of {different}"
+    assert not different, f"the plugin's catalog would change the core's wording of {different}; {FIX}"
 
 
 def test_back_office_speaks_chinese(client, owner):
