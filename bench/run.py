@@ -286,6 +286,27 @@ def run_wrk(url: str, duration: int) -> dict:
     return parse_wrk(done.stdout)
 
 
+def run_wrk_together(urls: dict[str, str], duration: int) -> dict[str, dict]:
+    """Load every server at once: each gets about the same share of the CPU, so the ratio of
+    their throughputs is the inverse ratio of their costs, whatever else the machine runs."""
+    procs = {name: subprocess.Popen(wrk_args(url, duration), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+             for name, url in urls.items()}
+    results = {}
+    try:
+        for name, proc in procs.items():
+            out, err = proc.communicate(timeout=duration + 60)
+            if proc.returncode != 0:
+                raise RuntimeError(f"wrk failed ({proc.returncode}):\n{out}\n{err}")
+            results[name] = parse_wrk(out)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return results
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -335,6 +356,7 @@ def render_results(ctx: dict) -> str:
     s, b = ctx["siyu"], ctx["baseline"]
     ratios = [x / y for x, y in zip(s["rounds"], b["rounds"]) if y]
     ratio = median(ratios)
+    t = ctx["together"]
     plugins = ", ".join(ctx["plugins"]) or "none installed besides the core's default plugins"
     lines = [
         f"Run on {ctx['date']} — {ctx['nproc']} cores ({ctx['cpu']}), Python {ctx['python']}, "
@@ -363,6 +385,11 @@ def render_results(ctx: dict) -> str:
         "",
         f"**Ratio siyu / bare: {ratio:.2f}×** ({verdict} the ≥ 1.0× target; per round: "
         + ", ".join(f"{x:.2f}" for x in ratios) + ").",
+        "",
+        f"Cross-check, both pages loaded at once for {ctx['wrk_cmd'][3][2:]} (each server gets about "
+        "half the CPU, so a busy neighbour weighs on both alike): storefront "
+        f"{t['siyu']['rps']:.0f} req/s, bare page {t['baseline']['rps']:.0f} req/s, "
+        f"ratio {t['siyu']['rps'] / t['baseline']['rps']:.2f}×.",
         "",
         "RSS per gunicorn worker (VmRSS after the load):",
         "",
@@ -484,6 +511,11 @@ def main(argv=None) -> int:
                 print(f"round {n + 1} ratio siyu/bare "
                       f"{runs['siyu'][-1]['rps'] / runs['baseline'][-1]['rps']:.2f}", flush=True)
 
+            together = run_wrk_together({s.name: s.url for s in servers}, args.duration)
+            print(f"together  siyu {together['siyu']['rps']:.1f} req/s  "
+                  f"baseline {together['baseline']['rps']:.1f} req/s  ratio "
+                  f"{together['siyu']['rps'] / together['baseline']['rps']:.2f}", flush=True)
+
             rss = {s.name: [rss_kib(pid) for pid in s.workers()] for s in servers}
             ctx = {
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -500,6 +532,7 @@ def main(argv=None) -> int:
                 "baseline": summarise(runs["baseline"]),
                 "bytes": sizes,
                 "rss": rss,
+                "together": together,
             }
             body = render_results(ctx)
             print()

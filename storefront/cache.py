@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
 
-from flask import current_app, request
+from flask import current_app, g, request
 from markupsafe import Markup
 
 from siyu.storefront.context import kernel, shop_settings
@@ -76,7 +76,11 @@ def plugin_names() -> tuple[str, ...]:
 
 def catalog_key(*parts: Hashable) -> tuple:
     """A key for a catalog fragment: the catalog revision and the request's invariants + ``parts``."""
-    return (shop_settings().get("catalog_revision"), request.script_root, plugin_names()) + parts
+    base = g.get("siyu_catalog_key")
+    if base is None:  # once per request: a page may hold several cached fragments
+        base = g.siyu_catalog_key = (shop_settings().get("catalog_revision"), request.script_root,
+                                     plugin_names())
+    return base + parts
 
 
 def cached(key: Hashable, render: Callable[[], str]) -> Markup:
