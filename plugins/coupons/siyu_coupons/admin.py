@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from siyu.core.db import utcnow
 from siyu.core.errors import SiyuError, ValidationError
@@ -33,7 +34,7 @@ def _template(template_id: int) -> CouponTemplate:
 
 def _form(template: CouponTemplate | None = None) -> TemplateForm:
     form = TemplateForm(formdata=request.form if request.method == "POST" else None)
-    form.product_ids.choices = [(p.id, f"{p.sku} · {p.title_zh}") for p in
+    form.product_ids.choices = [SelectChoice(p.id, f"{p.sku} · {p.title_zh}") for p in
                                 db().scalars(select(Product).order_by(Product.position, Product.id))]
     if request.method != "POST":
         prefill(form, template, scope_product_ids(db(), template.id) if template else [], db())
@@ -145,6 +146,6 @@ def dashboard_widget(session, staff) -> Markup:
     since = utcnow() - timedelta(days=30)
     ids = list(session.scalars(select(CouponTemplate.id)))
     found = stats.figures(session, ids, since=since)
-    names = dict(session.execute(select(CouponTemplate.id, CouponTemplate.name)).tuples().all()) if ids else {}
+    names = {tid: name for tid, name in session.execute(select(CouponTemplate.id, CouponTemplate.name))}
     top = sorted((f for f in found.items() if f[1].issued or f[1].used), key=lambda kv: -kv[1].used)[:5]
     return Markup(render_template("coupons/admin/widget.html", total=stats.totals(found), top=top, names=names))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from wtforms import (
     BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from siyu.core.errors import ValidationError
@@ -29,7 +30,7 @@ class TemplateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Length(max=100)])
     code = StringField(_l("Code (blank: generated)"), validators=[Length(max=32)])
     description = TextAreaField(_l("Description"), validators=[Length(max=500)])
-    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in KIND_LABELS.items()])
     amount = StringField(_l("Amount off, or Y saved"), validators=[Length(max=16)])
     percent = StringField(_l("Percent off (e.g. 15 or 8.5)"), validators=[Length(max=8)])
     max_discount = StringField(_l("At most off (optional)"), validators=[Length(max=16)])
@@ -40,7 +41,7 @@ class TemplateForm(FlaskForm):
     valid_days = IntegerField(_l("Valid for N days after claiming (optional)"), validators=[Optional()])
     quantity = IntegerField(_l("Total quantity (blank: no limit)"), validators=[Optional()])
     per_member_limit = IntegerField(_l("Per member"), default=1, validators=[Optional()])
-    scope = SelectField(_l("Applies to"), choices=list(SCOPE_LABELS.items()))
+    scope = SelectField(_l("Applies to"), choices=[SelectChoice(k, v) for k, v in SCOPE_LABELS.items()])
     product_ids = SelectMultipleField(_l("Products"), coerce=int)
     with_member_price = BooleanField(_l("Combinable with member prices"), default=True)
     active = BooleanField(_l("Active (can be claimed)"), default=True)
