@@ -64,8 +64,8 @@ def _deliver(pm, session: Session, reward: CheckinReward) -> tuple[str, str]:
     except Exception as exc:  # noqa: BLE001 - a rewards plugin must not undo the check-in
         log.warning("check-in reward %s failed in %s: %s", reward.ref, hook_name, exc)
         return "failed", f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:200]
-    if result is None or result == []:
-        return "not_delivered", f"not delivered: {hook_name} answered nothing"
+    if result is None or result == []:  # e.g. an unknown or sold-out coupon: nothing was given
+        return "not_delivered", f"not delivered: {hook_name} gave nothing"
     return "delivered", ""
 
 
