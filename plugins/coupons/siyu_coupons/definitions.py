@@ -61,12 +61,12 @@ def validate(session: Session, data: Mapping[str, Any], template: CouponTemplate
     if data.get("currency") not in SUPPORTED_CURRENCIES:
         errors["currency"] = _l("Choose a supported currency.")
     if kind == "fixed":
-        _amount(data.get("amount"), errors, "amount", required=True)
+        _amount(data.get("amount") or None, errors, "amount", required=True)
     if kind == "percent" and not 0 < int(data.get("percent_bp") or 0) <= 10000:
         errors["percent_bp"] = _l("Enter a percentage between 0.01 and 100.")
     if kind == "threshold":
-        _amount(data.get("min_spend"), errors, "min_spend", required=True)
-        _amount(data.get("amount"), errors, "amount", required=True)
+        _amount(data.get("min_spend") or None, errors, "min_spend", required=True)
+        _amount(data.get("amount") or None, errors, "amount", required=True)
         if not errors and data["amount"] > data["min_spend"]:
             errors["amount"] = _l("The saving cannot be more than the spend it needs.")
     _amount(data.get("max_discount"), errors, "max_discount")
@@ -102,8 +102,22 @@ def validate(session: Session, data: Mapping[str, Any], template: CouponTemplate
     return errors
 
 
+def normalise(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields a kind does not use are stored as zero, so an unchanged offer compares equal."""
+    clean = dict(data)
+    kind = clean.get("kind")
+    clean["amount"] = (clean.get("amount") or 0) if kind != "percent" else 0
+    clean["percent_bp"] = int(clean.get("percent_bp") or 0) if kind == "percent" else 0
+    clean["repeat"] = bool(clean.get("repeat")) and kind == "threshold"
+    clean["min_spend"] = clean.get("min_spend") or 0
+    clean["name"] = str(clean.get("name") or "").strip()
+    clean["description"] = str(clean.get("description") or "").strip()[:500]
+    return clean
+
+
 def save_template(session: Session, data: Mapping[str, Any], template: CouponTemplate | None = None) -> CouponTemplate:
     """Create (``template=None``) or update a template; raises ``ValidationError``."""
+    data = normalise(data)
     errors = validate(session, data, template)
     code = str(data.get("code") or "").strip()
     if template is None and code and not CODE.fullmatch(code):
@@ -117,12 +131,6 @@ def save_template(session: Session, data: Mapping[str, Any], template: CouponTem
                 session.add(template)
             for field in EDITABLE:
                 setattr(template, field, data.get(field))
-            template.name = str(data["name"]).strip()
-            template.description = str(data.get("description") or "").strip()[:500]
-            template.min_spend = data.get("min_spend") or 0
-            template.amount = data.get("amount") or 0 if data["kind"] != "percent" else 0
-            template.percent_bp = int(data.get("percent_bp") or 0) if data["kind"] == "percent" else 0
-            template.repeat = bool(data.get("repeat")) and data["kind"] == "threshold"
             session.flush()
             session.execute(delete(TemplateProduct).where(TemplateProduct.template_id == template.id))
             if data["scope"] == "products":

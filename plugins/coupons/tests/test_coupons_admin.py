@@ -63,6 +63,18 @@ def test_the_offer_is_frozen_once_issued(owner_client, db, member):
     assert too_few.status_code == 422
 
 
+def test_an_issued_percentage_coupon_keeps_its_edit_form_working(owner_client, db, member):
+    template = make_template(db, name="Pct", kind="percent", amount=0, percent_bp=1500, max_discount=2000)
+    with write_transaction(db):
+        claim(db, template, member.id, source="page")
+    page = owner_client.get(f"/admin/coupons/{template.id}", headers=EN).get_data(as_text=True)
+    assert 'value="15"' in page and 'value="20.00"' in page
+    response = form(owner_client, f"/admin/coupons/{template.id}", name="Pct renamed", kind="percent", amount="",
+                    percent="15", max_discount="20.00")
+    assert response.status_code == 302
+    assert fresh(db).get(CouponTemplate, template.id).name == "Pct renamed"
+
+
 def test_figures_count_issued_used_and_revenue(owner_client, kernel, db, member):
     product = make_product(db, price=5000)
     template = make_template(db, name="Counted", amount=1000, quantity=10)
