@@ -144,6 +144,21 @@ def hooks_doc(check, output):
     click.echo(f"wrote {output}")
 
 
+@siyu_cli.command("new-plugin")
+@click.argument("name")
+@click.option("--dest", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="folder in which NAME/ is created")
+def new_plugin(name, dest):
+    """Generate a plugin distribution NAME/ (entry point, models, migration branch, pages, tests)."""
+    from siyu.storefront.scaffold import ScaffoldError, generate
+
+    try:
+        target = generate(name, dest)
+    except ScaffoldError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    click.echo(f"created {target}: pip install -e '{target}[test]' && python -m pytest {target / 'tests'}")
+
+
 @siyu_cli.command("demo")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
 @click.option("--stripe-port", default=8420, show_default=True)
