@@ -38,22 +38,12 @@ def on_checkin(session: "Session", member_id: int, checkin: Any) -> None:
     """
 
 
-#: Specified here only when no other plugin (crm_tags) has specified it already.
-@hookspec(firstresult=True)
-def crm_spend_points(session: "Session", member_id: int, points: int, reason: str, ref: str) -> int | None:
-    """Take ``points`` (a positive int) from a member's balance for something bought in
-    another plugin, e.g. a make-up check-in:
-    ``pm.hook.crm_spend_points(session=s, member_id=7, points=20, reason="check-in make-up",
-    ref="checkin-makeup:7:2026-05-03")``.
-
-    Once per (member, ``ref``): a repeat returns the first ledger entry's id. Raise
-    ``siyu.core.errors.ValidationError`` when the balance is too low. Runs in the caller's
-    transaction; raising aborts it. Returns the ledger entry id (``None``: not handled).
-    """
+# Make-up check-ins spend points through ``crm_spend_points``, specified by the points
+# plugin (crm_tags); without it the hook does not exist and make-ups are refused.
 
 
 OWN = ("checkin_perform", "on_checkin")
-SHARED = ("crm_spend_points",)
+SHARED: tuple[str, ...] = ()
 
 
 class _Specs:

@@ -26,6 +26,19 @@ def crm_award_points(session: "Session", member_id: int, points: int, reason: st
     """
 
 
+@hookspec(firstresult=True)
+def crm_spend_points(session: "Session", member_id: int, points: int, reason: str, ref: str) -> int | None:
+    """Take ``points`` (a positive int) from a member for something bought in another plugin,
+    e.g. a make-up check-in: ``pm.hook.crm_spend_points(session=s, member_id=7, points=20,
+    reason="check-in make-up", ref="checkin-makeup:7:2026-05-03")``.
+
+    Once per (member, ``ref``): a repeat returns the first ledger entry's id. Raises
+    ``siyu.core.errors.ValidationError`` when the balance is too low. Runs in the caller's
+    transaction (it locks the member's points row); raising aborts it. Answered by
+    crm_tags; returns the ledger entry id.
+    """
+
+
 @hookspec
 def crm_record_facts(session: "Session", member_id: int, facts: Mapping[str, Any]) -> None:
     """Tell the CRM something about a member as it happens, so rule tags and segments follow:

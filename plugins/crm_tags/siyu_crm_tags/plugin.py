@@ -148,6 +148,13 @@ def crm_award_points(session, member_id, points, reason, ref):
 
 
 @hookimpl
+def crm_spend_points(session, member_id, points, reason, ref):
+    from siyu_crm_tags import points as points_mod
+
+    return points_mod.spend(session, member_id, points, reason, f"spend:{ref}").id
+
+
+@hookimpl
 def crm_record_facts(session, member_id, facts):
     stats = stats_mod.lock(session, member_id)
     if stats_mod.apply_facts(stats, dict(facts or {})):

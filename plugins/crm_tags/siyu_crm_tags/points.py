@@ -147,6 +147,26 @@ def redeem(session: Session, cfg: Config, order: Order, points: int, now: dateti
     return entry
 
 
+def spend(session: Session, member_id: int, points: int, reason: str, ref: str,
+          now: datetime | None = None) -> PointEntry:
+    """Take ``points`` for something bought in another plugin, once per (member, ref)."""
+    if not isinstance(points, int) or isinstance(points, bool) or not 0 < points <= MAX_POINTS:
+        raise ValidationError(_l("Points must be a whole number above zero."), fields={"points": _l("invalid")})
+    now = now or utcnow()
+    stats = stats_mod.lock(session, member_id)
+    found = _existing(session, member_id, "spend", ref)
+    if found is not None:
+        return found
+    expire_member(session, stats, now)
+    if stats.points < points:
+        raise ValidationError(_l("You do not have enough points."), fields={"points": _l("not enough points")})
+    taken = _take(session, stats, points)
+    entry = _entry(session, stats, "spend", -points, reason, ref, None, now)
+    session.add_all(PointSpend(entry_id=entry.id, lot_id=lot.id, points=n) for lot, n in taken)
+    session.flush()
+    return entry
+
+
 def _give_back(session: Session, cfg: Config, redemption: PointEntry, points: int, kind: str, ref: str,
                now: datetime) -> PointEntry | None:
     stats = stats_mod.lock(session, redemption.member_id)
