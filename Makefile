@@ -6,7 +6,7 @@ PORT ?= 5000
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/setup.cfg)))
 export SIYU_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-sqlite test-postgres install install-test i18n-extract i18n-compile hooks-doc bench clean
+.PHONY: run test test-alone test-sqlite test-postgres install install-test i18n-extract i18n-compile hooks-doc bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ test: install-test
 		$(BIN)/python -m pytest -q -p no:cacheprovider $${d}tests; \
 		SIYU_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider -m "not stripe" $${d}tests; \
 	done
+
+# Separation proven: the core's tests with no plugin installed, then each plugins/*/ alone on
+# top of the core, each in a fresh virtualenv (.ci/test-alone). `make -j2 test-alone` runs two
+# at a time.
+PLUGIN_NAMES := $(notdir $(patsubst %/,%,$(PLUGIN_DIRS)))
+
+test-alone: test-alone-core $(addprefix test-alone-,$(PLUGIN_NAMES))
+
+test-alone-%:
+	PYTHON=$(PYTHON) .ci/test-alone $*
 
 hooks-doc: $(BIN)/python
 	$(BIN)/flask --app siyu.storefront siyu hooks-doc

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 from importlib.util import find_spec
+from types import SimpleNamespace
 
 import pytest
 from plugin_venv import install, overlay_venv, run_tests
@@ -13,9 +14,13 @@ from siyu.storefront.scaffold import ScaffoldError, generate, validate_name
 @pytest.mark.parametrize("name, reason", [
     ("Gift", "lowercase"), ("gift-note", "lowercase"), ("1gift", "lowercase"), ("class", "lowercase"),
     ("gift__note", "double underscores"), ("gift_", "trailing"), ("core", "reserved"),
-    ("a" * 25, "at most"), ("curation", "already installed"),
+    ("a" * 25, "at most"), ("gift_note", "already installed"), ("pytest", "already importable"),
 ])
-def test_bad_names_are_refused(name, reason):
+def test_bad_names_are_refused(name, reason, monkeypatch):
+    installed = [SimpleNamespace(name="gift_note")]
+    monkeypatch.setattr("siyu.storefront.scaffold.installed_entry_points", lambda: installed)
+    monkeypatch.setattr("siyu.storefront.scaffold.find_spec",
+                        lambda module: object() if module == "siyu_pytest" else None)
     with pytest.raises(ScaffoldError, match=reason):
         validate_name(name)
 

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.core.db import Base, UTCDateTime, utcnow
 
+# Declared for the core's separation test: this plugin's tables start "crm_", not "crm_tags_".
+TABLE_PREFIX = "crm_"
+
 
 class TagGroup(Base):
     """A family of tags such as a life stage (备孕 / 孕期 / 宝妈)."""
