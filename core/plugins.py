@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -102,19 +103,34 @@ def _hooks_of(pm: pluggy.PluginManager, plugin: Any) -> list[str]:
 
 
 def enable_tracing(pm: pluggy.PluginManager) -> None:
-    """Log every hook call with the plugins called and the time spent (``SIYU_TRACE_HOOKS=1``)."""
-    starts: list[float] = []
+    """Log every hook call with the plugins called and the time spent (``SIYU_TRACE_HOOKS=1``).
+
+    Logger ``siyu.hooks`` at INFO; when the process has configured no logging at all (a plain
+    ``flask run``), a stderr handler is added so the trace is seen.
+    """
+    starts = threading.local()  # hooks nest and requests run in threads: one stack per thread
 
     def before(hook_name, hook_impls, kwargs):
-        starts.append(time.perf_counter())
+        starts.__dict__.setdefault("stack", []).append(time.perf_counter())
 
     def after(outcome, hook_name, hook_impls, kwargs):
-        elapsed = (time.perf_counter() - starts.pop()) * 1000
-        names = ", ".join(impl.plugin_name for impl in hook_impls)
-        failed = " FAILED" if outcome.exception is not None else ""
-        trace_log.info("hook %s [%s] %.2f ms%s", hook_name, names, elapsed, failed)
+        elapsed = (time.perf_counter() - starts.stack.pop()) * 1000
+        _trace(hook_name, [impl.plugin_name for impl in reversed(hook_impls)], elapsed,
+               outcome.exception is not None)
 
     pm.add_hookcall_monitoring(before, after)
+    pm.siyu_tracing = True  # call_isolated() bypasses pluggy's monitoring and traces itself
+    if trace_log.level == logging.NOTSET or trace_log.level > logging.INFO:
+        trace_log.setLevel(logging.INFO)
+    if not trace_log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        trace_log.addHandler(handler)
+
+
+def _trace(hook_name: str, plugins: list[str], elapsed_ms: float, failed: bool) -> None:
+    trace_log.info("hook %s [%s] %.2f ms%s", hook_name, ", ".join(plugins), elapsed_ms,
+                   " FAILED" if failed else "")
 
 
 def call_isolated(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[Any]:
@@ -125,12 +141,17 @@ def call_isolated(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> li
     """
     hook = getattr(pm.hook, hook_name)
     results = []
-    for impl in reversed(hook.get_hookimpls()):
+    tracing, started, failed = getattr(pm, "siyu_tracing", False), time.perf_counter(), False
+    impls = list(reversed(hook.get_hookimpls()))
+    for impl in impls:
         try:
             result = impl.function(*[kwargs[name] for name in impl.argnames])
         except Exception:  # noqa: BLE001 - isolation is the point
             log.exception("plugin %s failed in display hook %s; skipped", impl.plugin_name, hook_name)
+            failed = True
             continue
         if result is not None:
             results.append(result)
+    if tracing:
+        _trace(hook_name, [impl.plugin_name for impl in impls], (time.perf_counter() - started) * 1000, failed)
     return results
