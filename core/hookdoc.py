@@ -6,6 +6,7 @@ import inspect
 import re
 
 from siyu.core import hookspecs
+from siyu.core.hookexamples import find_examples
 
 GROUP = re.compile(r"^# -+ (.+)$")
 
@@ -29,6 +30,7 @@ def render() -> str:
         "",
     ]
     last_group = None
+    examples = find_examples(hook_names())
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
@@ -44,4 +46,7 @@ def render() -> str:
         if options:
             out += [f"*{', '.join(options)}*", ""]
         out += ["```python", signature, "```", "", inspect.cleandoc(ast.get_docstring(node) or ""), ""]
+        example = examples.get(node.name)
+        if example is not None:
+            out += [f"Example, from `{example.path}`:", "", "```python", example.source, "```", ""]
     return "\n".join(out).rstrip() + "\n"
