@@ -242,17 +242,19 @@ def _pending_payments(session: Session, order: Order) -> list[Payment]:
         Payment.order_id == order.id, Payment.status == PaymentStatus.PENDING.value)))
 
 
-def payment_failed(kernel, session: Session, payment: Payment, message: str) -> None:
+def payment_failed(kernel, session: Session, payment: Payment, message: str) -> bool:
     """A card payment failed: record why and cancel the order, releasing stock and holds.
 
-    Inside the caller's (webhook) transaction. The shopper starts a new checkout from
-    the cart, which is kept until an order is paid.
+    Inside the caller's (webhook) transaction. Returns False, changing nothing, when the
+    order is no longer placed (a concurrent delivery paid it). The shopper starts a new
+    checkout from the cart, which is kept until an order is paid.
     """
+    order = session.get(Order, payment.order_id)
+    if order is not None and not _cancel(kernel, session, order, "payment_failed"):
+        return False
     payment.status = PaymentStatus.FAILED.value
     payment.last_error = message[:500]
-    order = session.get(Order, payment.order_id)
-    if order is not None:
-        _cancel(kernel, session, order, "payment_failed")
+    return True
 
 
 def expire_unpaid(kernel, session: Session, now: datetime | None = None) -> int:

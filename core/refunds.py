@@ -92,9 +92,44 @@ def _complete(kernel, session: Session, refund: Refund, reference: str) -> None:
             return  # a concurrent retry completed it
         order = session.scalar(select(Order).where(Order.id == refund.order_id).with_for_update()
                                .execution_options(populate_existing=True))
-        order.refunded_amount += refund.amount
-        order.status = (OrderStatus.REFUNDED.value if order.refunded_amount >= order.total
-                        else OrderStatus.PARTIALLY_REFUNDED.value)
         session.refresh(refund)
-        session.flush()
-        call_in_transaction(kernel.pm, "on_order_refunded", session=session, order=order, refund=refund)
+        _apply(kernel, session, order, refund)
+
+
+def _apply(kernel, session: Session, order: Order, refund: Refund) -> None:
+    order.refunded_amount += refund.amount
+    order.status = (OrderStatus.REFUNDED.value if order.refunded_amount >= order.total
+                    else OrderStatus.PARTIALLY_REFUNDED.value)
+    session.flush()
+    call_in_transaction(kernel.pm, "on_order_refunded", session=session, order=order, refund=refund)
+
+
+def record_provider_refund(kernel, session: Session, order: Order, payment: Payment,
+                           refunded_total: int, reference: str) -> Refund | None:
+    """The provider reports ``refunded_total`` returned so far on ``payment`` (e.g. a refund
+    made in Stripe's dashboard); record whatever part of it the shop does not know yet.
+
+    Inside the caller's transaction. Cumulative totals make this idempotent and
+    order-independent: an older, smaller total arriving late adds nothing. Refunds the shop
+    itself started (pending or succeeded) already count, so their echo adds nothing either.
+    """
+    locked = session.scalar(select(Order).where(Order.id == order.id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if not locked.is_paid:
+        return None
+    known = session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.payment_id == payment.id,
+        Refund.status.in_([RefundStatus.PENDING.value, RefundStatus.SUCCEEDED.value])))
+    pending = session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.order_id == order.id, Refund.status == RefundStatus.PENDING.value))
+    amount = min(refunded_total - known, locked.refundable_amount - pending)
+    if amount <= 0:
+        return None
+    refund = Refund(order_id=order.id, payment_id=payment.id, amount=amount, currency=order.currency,
+                    idempotency_key=f"provider:{reference}:{refunded_total}"[:128],
+                    provider_reference=reference[:128], reason="refunded at the payment provider",
+                    status=RefundStatus.SUCCEEDED.value)
+    session.add(refund)
+    session.flush()
+    _apply(kernel, session, locked, refund)
+    return refund

@@ -92,6 +92,13 @@ class StripeProvider:
                 return item["id"]
         return None
 
+    def intent_status(self, kernel, reference: str) -> str | None:
+        """The intent's status at Stripe now (``succeeded``, ``requires_payment_method``...);
+        ``None`` without an API key. Errors propagate: the caller retries later."""
+        if not kernel.config.get("STRIPE_SECRET_KEY"):
+            return None
+        return client(kernel.config).v1.payment_intents.retrieve(reference).status
+
     def cancel(self, kernel, payment) -> None:
         """Best effort: a cancelled order's intent can no longer be paid."""
         try:
