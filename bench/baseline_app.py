@@ -5,15 +5,16 @@ file template with the same markup as the storefront's home. No plugins, no i18n
 login, no CSRF, no security headers: the floor a hand-written Flask shop starts from.
 
 ``BENCH_BASELINE_DB`` names the SQLite file; ``seed()`` fills it (``bench/run.py`` copies
-the storefront's 30 products into it so both pages list the same things).
+the storefront's 30 products into it so both pages list the same things). ``POST /orders``
+is the checkout's floor: read the products, insert an order with its lines, commit.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from flask import Flask, g, render_template
-from sqlalchemy import Integer, String, create_engine, select
+from flask import Flask, abort, g, render_template, request
+from sqlalchemy import ForeignKey, Integer, String, create_engine, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 HERE = Path(__file__).resolve().parent
@@ -35,8 +36,34 @@ class Product(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    total: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
 def _engine(path: str):
-    return create_engine(f"sqlite:///{path}")
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _wal(dbapi_conn, _record):  # what any SQLite web app needs, as the storefront does
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA busy_timeout=5000")
+
+    return engine
 
 
 def seed(path: str, rows: list[dict]) -> None:
@@ -80,6 +107,23 @@ def create_app(db_path: str | None = None) -> Flask:
 
     @app.get("/p/<int:product_id>")
     def product(product_id: int):
-        return str(product_id)
+        item = db().get(Product, product_id)
+        if item is None:
+            abort(404)
+        return render_template("product.html", product=item, shop_name="Baseline Tea")
+
+    @app.post("/orders")
+    def place():
+        wanted = {int(k): int(v) for k, v in request.form.items() if k.isdigit()}
+        session = db()
+        products = session.scalars(select(Product).where(Product.id.in_(wanted))).all()
+        order = Order(number=request.form["number"], currency="CNY",
+                      total=sum(p.price * wanted[p.id] for p in products))
+        session.add(order)
+        session.flush()
+        session.add_all(OrderLine(order_id=order.id, product_id=p.id, unit_price=p.price,
+                                  quantity=wanted[p.id]) for p in products)
+        session.commit()
+        return {"order": order.number, "total": order.total}, 201
 
     return app

@@ -16,6 +16,7 @@ YEAR = 365 * DAY
 TAGS = 200
 CHANNELS = 200
 CHECKIN_DAYS = 60
+CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 DEVICES = ("mobile",) * 15 + ("desktop",) * 3 + ("tablet", "bot")
 
 
@@ -106,7 +107,16 @@ def distributors(shop: Shop):
 
 def links(shop: Shop):
     for i in range(1, shop.sizes.distributors + 1):
-        yield f"{i}\t{i}\tL{i:08d}\t\t/\t{shop.clock.stamp(shop.member_ago[i])}\n"
+        yield f"{i}\t{i}\t{link_code(i)}\t\t/\t{shop.clock.stamp(shop.member_ago[i])}\n"
+
+
+def link_code(n: int) -> str:
+    """A referral code the plugin accepts (10 characters of its alphabet), unique per ``n``."""
+    digits = []
+    for _ in range(10):
+        n, rest = divmod(n, len(CODE_ALPHABET))
+        digits.append(CODE_ALPHABET[rest])
+    return "".join(reversed(digits))
 
 
 def clicks(shop: Shop):

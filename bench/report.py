@@ -1,0 +1,143 @@
+"""The Markdown block ``bench/run.py`` writes into ``bench/RESULTS.md`` between its markers."""
+from __future__ import annotations
+
+import platform
+import statistics
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+START_MARK = "<!-- bench:results:start -->"
+END_MARK = "<!-- bench:results:end -->"
+LABELS = {"siyu": "storefront, every plugin", "core": "storefront, no plugin", "baseline": "bare Flask page",
+          "oscar": "django-oscar (peer)"}
+PEER_TARGETS = {"home": 50.0, "product": 10.0}
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for dist in ("Flask", "Werkzeug", "Jinja2", "SQLAlchemy", "gunicorn", "pluggy", "Flask-Babel"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = "?"
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    first = (wrk.stdout or wrk.stderr).strip().splitlines()
+    found["wrk"] = first[0].split()[1] if first and len(first[0].split()) > 1 else "?"
+    return found
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    except (OSError, ValueError, IndexError):
+        mem = 0
+    import os
+
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.1f} GiB RAM, Python {platform.python_version()}"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def summarise(runs: list[dict]) -> dict:
+    keys = ("rps", "avg_ms", "p50_ms", "p90_ms", "p99_ms")
+    return {key: median([r[key] for r in runs if key in r]) for key in keys} | {
+        "rounds": [r["rps"] for r in runs], "non2xx": sum(r["non2xx"] for r in runs)}
+
+
+def ratios(runs: dict, page: str, a: str, b: str) -> list[float]:
+    return [x["rps"] / y["rps"] for x, y in zip(runs[page][a], runs[page][b]) if y["rps"]]
+
+
+def page_table(ctx: dict, page: str) -> list[str]:
+    lines = ["| server | path | req/s | per round | p50 ms | p90 ms | p99 ms | HTML bytes | non-2xx |",
+             "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, runs in ctx["runs"][page].items():
+        r = summarise(runs)
+        lines.append(f"| {LABELS[name]} | `{ctx['paths'][name][page]}` | {r['rps']:.1f} | "
+                     f"{', '.join(f'{x:.0f}' for x in r['rounds'])} | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | "
+                     f"{r['p99_ms']:.2f} | {ctx['bytes'][name][page]} | {r['non2xx']} |")
+    return lines
+
+
+def verdicts(ctx: dict, page: str) -> list[str]:
+    runs, out = ctx["runs"], []
+    bare = ratios(runs, page, "siyu", "baseline")
+    out.append(f"- every plugin / bare page: **{median(bare):.2f}×** "
+               f"({'meets' if median(bare) >= 1.0 else 'misses'} ≥ 1.0×; per round "
+               + ", ".join(f"{x:.2f}" for x in bare) + ")")
+    if "core" in runs[page]:
+        alone = ratios(runs, page, "siyu", "core")
+        overhead = (1 / median(alone) - 1) * 100 if median(alone) else 0
+        out.append(f"- plugin overhead (every plugin against none): **{overhead:+.1f} %** per request "
+                   f"({'meets' if overhead <= 10 else 'misses'} ≤ 10 %; throughput ratio per round "
+                   + ", ".join(f"{x:.2f}" for x in alone) + ")")
+    if "oscar" in runs[page]:
+        peer = ratios(runs, page, "siyu", "oscar")
+        target = PEER_TARGETS[page]
+        out.append(f"- every plugin / django-oscar: **{median(peer):.1f}×** "
+                   f"({'meets' if median(peer) >= target else 'misses'} ≥ {target:.0f}×; per round "
+                   + ", ".join(f"{x:.1f}" for x in peer) + ")")
+    together = ctx["together"].get(page)
+    if together:
+        out.append(f"- cross-check, storefront and bare page loaded at once: {together['siyu']['rps']:.0f} "
+                   f"and {together['baseline']['rps']:.0f} req/s, "
+                   f"{together['siyu']['rps'] / together['baseline']['rps']:.2f}×")
+    costs = ctx["costs"]
+    if f"{page} siyu" in costs:
+        out.append(f"- cross-check, CPU per request with no HTTP server (WSGI in one process, median of 15 "
+                   f"interleaved blocks of 200): storefront {costs[f'{page} siyu']:.3f} ms, bare page "
+                   f"{costs[f'{page} baseline']:.3f} ms, {costs[f'{page} baseline'] / costs[f'{page} siyu']:.2f}×")
+    return out
+
+
+def render(ctx: dict) -> str:
+    plugins = ", ".join(ctx["plugins"]) or "none"
+    lines = [
+        f"Run on {ctx['date']} — {machine()}; load average before the run {ctx['loadavg']}.",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in ctx["versions"].items()) + ".",
+        "",
+        f"Plugins enabled on the storefront (`SIYU_PLUGINS=*`): {plugins}; the no-plugin server runs the same "
+        "database with `SIYU_PLUGINS=` (the core's default plugins only).",
+        "",
+        f"The shopper is signed in (5 CRM tags, bound through a referral link and a channel QR scan, so the "
+        f"requests carry the session, referral and visitor cookies); the bare page and the peer ignore the "
+        f"cookies. {ctx['rounds']} round(s) of `{ctx['wrk']}` per server and page, the order of the servers "
+        "rotating each round; figures are medians over rounds, ratios the median of the rounds' ratios.",
+    ]
+    for page, title in (("home", "Home page / catalogue"), ("product", "Product page")):
+        lines += ["", f"**{title}**", ""] + page_table(ctx, page) + [""] + verdicts(ctx, page)
+    c = ctx["checkout"]
+    lines += ["", "**Checkout** (in process, no HTTP server; Stripe's create-PaymentIntent call answered in "
+              "process): place an order of 3 products with a card, then the signed `payment_intent.succeeded` "
+              f"webhook marks it paid with every plugin's hooks: {c['siyu']:.2f} ms per order; the bare app "
+              f"inserting an order with 3 lines: {c['baseline']:.2f} ms. Ratio **{c['baseline'] / c['siyu']:.2f}×** "
+              f"({'meets' if c['baseline'] / c['siyu'] >= 0.5 else 'misses'} ≥ 0.5×).",
+              "", "RSS per gunicorn worker (VmRSS after the load):", "",
+              "| server | RSS MiB per worker |", "| --- | --- |"]
+    for name, kibs in ctx["rss"].items():
+        verdict = ""
+        if name == "siyu":
+            verdict = " (meets ≤ 150 MB)" if kibs and max(k or 0 for k in kibs) * 1024 <= 150e6 else " (misses ≤ 150 MB)"
+        lines.append(f"| {LABELS[name]} | " + ", ".join(f"{k / 1024:.1f}" if k else "?" for k in kibs)
+                     + verdict + " |")
+    return "\n".join(lines)
+
+
+def write(body: str) -> None:
+    block = f"{START_MARK}\n{body}\n{END_MARK}"
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if START_MARK in text and END_MARK in text:
+        head, rest = text.split(START_MARK, 1)
+        RESULTS.write_text(head + block + rest.split(END_MARK, 1)[1], encoding="utf-8")
+    else:
+        RESULTS.write_text(text.rstrip() + "\n\n" + block + "\n", encoding="utf-8")
