@@ -117,10 +117,10 @@ def write_transaction(session: Session) -> Iterator[Session]:
     A read transaction already open on the session (e.g. loading the current member) is
     ended first, so the write starts from fresh data and, on SQLite, with the write lock.
     """
-    if session.in_transaction():
-        session.commit()
-    session.connection(execution_options={"siyu_write": True})
     try:
+        if session.in_transaction():
+            session.commit()
+        session.connection(execution_options={"siyu_write": True})
         yield session
         session.commit()
     except BaseException:

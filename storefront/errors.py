@@ -1,9 +1,10 @@
 """Errors become a clear HTML page or a JSON problem object, never a bare 500."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from siyu.core.errors import SiyuError
@@ -37,6 +38,18 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc: CSRFError):
         return problem_response(400, _("This form has expired or was not sent by this shop. "
                                        "Please go back, reload the page and try again."))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError):
+        # The database refused or lost the transaction, so nothing was written: say so and
+        # ask for a retry (a webhook provider retries on any 5xx by itself).
+        app.logger.error("database error: %s", exc)
+        if g.get("db") is not None:
+            g.db.rollback()  # the page below may read (the header's badges) on a clean session
+        response = app.make_response(problem_response(
+            503, _("The shop is busy right now. Please try again in a moment.")))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from wtforms import HiddenField, RadioField
 from wtforms.validators import InputRequired
 
@@ -87,8 +88,8 @@ def _start_payment(order) -> Payment | None:
     try:
         with write_transaction(session):
             payment = provider.start(kernel(), session, order)
-    except SiyuError:
-        raise
+    except (SiyuError, OperationalError):
+        raise  # a database error is answered as one (503), not blamed on the provider
     except Exception as exc:  # provider unreachable: the order keeps its reservation
         current_app.logger.exception("starting payment for %s failed", order.number)
         raise PaymentError(_("The payment service did not answer. Please try again.")) from exc
