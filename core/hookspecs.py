@@ -376,3 +376,13 @@ def admin_member_panel(member: "Member", session: "Session", staff: Any) -> str 
     Return escaped markup or ``None``. Display hook: a failure is logged and skipped.
     Read only.
     """
+
+
+@hookspec
+def admin_order_panel(order: "Order", session: "Session", staff: Any) -> str | None:
+    """Render a panel on the back-office order page: where the order came from (channel,
+    distributor), the commission it earns, the coupon it used...
+
+    Return escaped markup or ``None``. Display hook: a failure is logged and skipped.
+    Read only.
+    """

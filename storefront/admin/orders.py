@@ -13,6 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
@@ -21,6 +22,7 @@ from siyu.core.errors import PaymentError, SiyuError
 from siyu.core.models import Member, Order, OrderStatus, Payment, Refund
 from siyu.core.money import parse_major
 from siyu.core.orders import cancel_order, confirm_manual_payment
+from siyu.core.plugins import call_isolated
 from siyu.core.refunds import refund_order
 from siyu.storefront.admin import current_staff, staff_required
 from siyu.storefront.admin.common import get_or_404, paginate, require_csrf, show_error
@@ -77,8 +79,11 @@ def _render_detail(order: Order, form: RefundForm | None = None, status: int = 2
     refunds = db().scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)).all()
     manual_pending = order.status == OrderStatus.PLACED.value and any(
         p.provider == "manual" and p.status == "pending" for p in payments)
+    # Plugins say where the order came from (channel, distributor) and what it earned.
+    panels = call_isolated(kernel().pm, "admin_order_panel", order=order, session=db(), staff=current_staff())
+    panels = [p if isinstance(p, Markup) else Markup.escape(p) for p in panels]
     return render_template("admin/orders/detail.html", order=order, member=db().get(Member, order.member_id),
-                           payments=payments, refunds=refunds, refund_form=form,
+                           payments=payments, refunds=refunds, refund_form=form, panels=panels,
                            manual_pending=manual_pending, action_form=FlaskForm()), status
 
 

@@ -120,6 +120,13 @@ def admin_member_panel(member, session, staff):
 
 
 @hookimpl
+def admin_order_panel(order, session, staff):
+    from siyu_distribution.views.admin_order import order_panel
+
+    return order_panel(order, session, staff)
+
+
+@hookimpl
 def storefront_slot(slot, context):
     if slot != "account_panel" and slot != "nav":
         return None

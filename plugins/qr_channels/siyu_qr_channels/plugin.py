@@ -105,3 +105,10 @@ def register_dashboard_widgets(register):
     from siyu_qr_channels.report_views import top_channels_widget
 
     register("qr_channels_top", _l("Top channels, last 30 days"), top_channels_widget, role="owner", order=40)
+
+
+@hookimpl
+def admin_order_panel(order, session, staff):
+    from siyu_qr_channels.order_panel import order_panel
+
+    return order_panel(order, session, staff)
