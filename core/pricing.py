@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import pluggy
 from sqlalchemy.orm import Session
 
+from siyu.core.hooks import call_in_transaction
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import ValidationError
 from siyu.core.models import Member, Product
@@ -118,7 +119,9 @@ def price_cart(
     ]
     cart = PricedCart(currency=currency, lines=lines, inputs=dict(inputs or {}))
     for stage in STAGES:
-        results = pm.hook.cart_adjustments(cart=cart, stage=stage, session=session, member=member)
+        # Fail closed: a broken pricing plugin is a clear error naming it, never a wrong price.
+        results = call_in_transaction(pm, "cart_adjustments", cart=cart, stage=stage, session=session,
+                                      member=member)
         proposed = [adj for group in results for adj in (group or ())]
         proposed.sort(key=lambda a: (a.priority, a.source, a.code))
         for adj in proposed:
