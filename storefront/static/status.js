@@ -9,7 +9,13 @@
     fetch(box.dataset.url, { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
       .then(function (r) { return r.json(); })
       .then(function (data) {
-        if (data.paid) { status.textContent = box.dataset.paid; status.className = 'status status-paid'; return; }
+        if (data.paid) {
+          status.textContent = box.dataset.paid; status.className = 'status status-paid';
+          // The paid order emptied the cart: the header's count is stale.
+          var badge = document.querySelector('.cart-link .badge');
+          if (badge) { badge.remove(); }
+          return;
+        }
         if (data.status === 'cancelled') { status.textContent = box.dataset.failed; status.className = 'status'; return; }
         if (tries < 60) { setTimeout(poll, 1000); }
       })
