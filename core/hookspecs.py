@@ -168,7 +168,10 @@ def catalog_products(session: "Session", sort: str) -> Sequence["Product"] | Non
 
     ``sort`` is one of the values returned by ``catalog_sorts``. The core's default plugin
     (``trylast``) lists every active product; a curation plugin returns its capped
-    catalog instead. Not in a transaction (read only).
+    catalog instead. The rendered list is cached per catalog revision, locale, sort and
+    set of plugins: whatever changes your answer for another reason (a time window, a
+    setting) must call ``siyu.core.settings.bump_catalog_revision(session)``.
+    Not in a transaction (read only).
     """
 
 
