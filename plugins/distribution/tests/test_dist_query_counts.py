@@ -1,4 +1,5 @@
 """Attribution at checkout and accrual per order cost O(tiers) queries, whatever the team size."""
+import uuid
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -44,7 +45,7 @@ def measure(kernel, db, buyer, depth):
     settings = replace(config.load(db), depth_setting=depth, tier_bps=(1000, 300, 100))
     product = make_product(db)
     order = place_order(kernel, db, member=buyer, items={product.id: 1}, payment_method="manual",
-                        checkout_token=f"q-{depth}-{id(buyer)}")
+                        checkout_token=f"q-{depth}-{uuid.uuid4().hex}")
     db.rollback()
     engine = kernel.db.engine
     session = Session(engine)
