@@ -11,13 +11,13 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from playwright.sync_api import expect
 from sqlalchemy import select
 
 from siyu.core import hookimpl
 from siyu.core.channels import WEB, WECHAT_STYLE, Channel
 from siyu.core.models import Conversation
 
+expect = pytest.importorskip("playwright.sync_api").expect
 pytest.importorskip("siyu_checkin")  # the journeys need the bundled plugins installed
 pytest.importorskip("siyu_crm_tags")
 

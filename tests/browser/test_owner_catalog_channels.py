@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
 
+expect = pytest.importorskip("playwright.sync_api").expect
 pytest.importorskip("siyu_curation")  # the journeys need the bundled plugins installed
 pytest.importorskip("siyu_qr_channels")
 

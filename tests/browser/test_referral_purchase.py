@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from siyu.core.models import Order
 
+expect = pytest.importorskip("playwright.sync_api").expect
 pytest.importorskip("siyu_coupons")  # the journeys need the bundled plugins installed
 pytest.importorskip("siyu_distribution")
 pytest.importorskip("siyu_qr_channels")
