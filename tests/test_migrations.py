@@ -10,12 +10,16 @@ from siyu.core.plugins import installed_entry_points
 
 def _disabled_plugin_tables(kernel, diff):
     """Tables of installed plugins this shop has not enabled (their models may be imported by
-    other tests in the same run; their branches are not migrated here)."""
-    disabled = [ep.name for ep in installed_entry_points() if kernel.pm.get_plugin(ep.name) is None]
+    other tests in the same run; their branches are not migrated here). A table's owner is
+    the package of the model that maps it, so any table prefix works."""
+    disabled = {ep.value.split(".")[0] for ep in installed_entry_points()
+                if kernel.pm.get_plugin(ep.name) is None}
+    owners = {mapper.local_table.name: mapper.class_.__module__.split(".")[0]
+              for mapper in Base.registry.mappers}
     for item in diff:
         obj = item[1] if isinstance(item, tuple) and len(item) > 1 else None
         name = getattr(getattr(obj, "table", obj), "name", "")
-        if item[0] in ("add_table", "add_index") and any(name.startswith(f"{p}_") for p in disabled):
+        if item[0] in ("add_table", "add_index") and owners.get(name) in disabled:
             yield item
 
 
