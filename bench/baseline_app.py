@@ -59,9 +59,10 @@ def _engine(path: str):
     engine = create_engine(f"sqlite:///{path}")
 
     @event.listens_for(engine, "connect")
-    def _wal(dbapi_conn, _record):  # what any SQLite web app needs, as the storefront does
+    def _wal(dbapi_conn, _record):  # the storefront's SQLite settings: same durability on both sides
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA busy_timeout=5000")
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
     return engine
 

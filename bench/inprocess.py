@@ -110,10 +110,30 @@ class FakeIntents:
         return SimpleNamespace(id=f"pi_bench_{self.count}", client_secret=f"pi_bench_{self.count}_secret")
 
 
+def _statements(engine, one) -> int:
+    """SQL statements one more order issues (the untimed lookup of its payment included)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def record(*_args):
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        one()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen) - 2  # less the untimed lookup of the payment: BEGIN and one SELECT
+
+
 def checkout_costs(instance: Path, baseline_db: Path, product_ids: list[int], orders: int = 150) -> dict:
     """Wall-clock milliseconds per order (median of blocks), both apps on their own SQLite copy."""
-    shutil.copy(instance / "siyu.db", instance / "checkout.db")
-    shutil.copy(baseline_db, baseline_db.with_name("checkout-baseline.db"))
+    for source, target in ((instance / "siyu.db", instance / "checkout.db"),
+                           (baseline_db, baseline_db.with_name("checkout-baseline.db"))):
+        for stale in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):  # a previous run's
+            stale.unlink(missing_ok=True)
+        shutil.copy(source, target)
     shop = storefront(instance, database="checkout.db", extra=STRIPE)
     kernel = shop.extensions["siyu"]
     from sqlalchemy import select, update
@@ -170,6 +190,7 @@ def checkout_costs(instance: Path, baseline_db: Path, product_ids: list[int], or
 
     with mock.patch("siyu.core.payments.stripe_provider.client", return_value=fake_client):
         costs = _blocks({"siyu": timer(siyu_order), "baseline": timer(bare_order)}, blocks=5, size=orders // 5)
+        costs["statements"] = _statements(kernel.db.engine, siyu_order)
         with kernel.db.Session() as session:
             paid = session.scalar(select(Order.id).where(Order.status != "paid").limit(1))
     kernel.db.dispose()

@@ -119,7 +119,8 @@ def render(ctx: dict) -> str:
     c = ctx["checkout"]
     lines += ["", "**Checkout** (in process, no HTTP server; Stripe's create-PaymentIntent call answered in "
               "process): place an order of 3 products with a card, then the signed `payment_intent.succeeded` "
-              f"webhook marks it paid with every plugin's hooks: {c['siyu']:.2f} ms per order; the bare app "
+              f"webhook marks it paid with every plugin's hooks: {c['siyu']:.2f} ms per order "
+              f"({c.get('statements', '?')} SQL statements); the bare app "
               f"inserting an order with 3 lines: {c['baseline']:.2f} ms. Ratio **{c['baseline'] / c['siyu']:.2f}×** "
               f"({'meets' if c['baseline'] / c['siyu'] >= 0.5 else 'misses'} ≥ 0.5×).",
               "", "RSS per gunicorn worker (VmRSS after the load):", "",

@@ -129,3 +129,18 @@ def test_checkout_offers_points(kernel, db, client, member, product):
     client.post("/cart/add", data={"product_id": product.id, "quantity": 1, "csrf_token": token})
     page = client.get("/checkout").get_data(as_text=True)
     assert 'name="crm_points"' in page
+
+
+def test_exclusive_badge_follows_level_changes(db, client, owner, product):
+    """The product page's badge is cached with the catalog; saving or deleting a level renews it."""
+    page = f"/p/{product.id}"
+    assert "badge exclusive" not in client.get(page).get_data(as_text=True)
+    staff_login(client)
+    token = csrf(client, "/admin/crm/levels")
+    client.post("/admin/crm/levels", data={"name": "Gold", "threshold": "10000", "price_percent": "100",
+                                           "exclusive_skus": product.sku, "benefits": "", "csrf_token": token})
+    html = client.get(page).get_data(as_text=True)
+    assert "badge exclusive" in html and "Gold" in html.split("badge exclusive", 1)[1]
+    level = fresh(db).scalar(select(Level))
+    client.post(f"/admin/crm/levels/{level.id}/delete", data={"csrf_token": token})
+    assert "badge exclusive" not in client.get(page).get_data(as_text=True)

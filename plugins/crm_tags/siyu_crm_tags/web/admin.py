@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from siyu.core import member_rights
+from siyu.core import member_rights, settings
 from siyu.core.db import write_transaction
 from siyu.core.errors import NotFound, SiyuError, ValidationError
 from siyu.core.models import Member
 from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.context import db, kernel
+from siyu.storefront.context import db, invalidate_settings, kernel
 
 from siyu_crm_tags import recompute, rules, segments
 from siyu_crm_tags import stats as stats_mod
@@ -173,6 +173,8 @@ def create_level():
             raise ValidationError(_("A level with this name or threshold exists."), fields={"name": _("taken")})
         db().add(Level(name=name, threshold=threshold, price_percent=percent, exclusive_skus=skus,
                        benefits=(request.form.get("benefits") or "").strip()[:500]))
+        settings.bump_catalog_revision(db())  # product pages show a level's exclusive badge
+    invalidate_settings()
     _start_recompute()
     flash(_("Level saved; members are being placed in the background."), "success")
     return redirect(url_for("crm.levels"))
@@ -185,6 +187,8 @@ def delete_level(level_id: int):
         level = db().get(Level, level_id)
         if level is not None:
             db().delete(level)
+            settings.bump_catalog_revision(db())
+    invalidate_settings()
     _start_recompute()
     flash(_("Level deleted."), "success")
     return redirect(url_for("crm.levels"))

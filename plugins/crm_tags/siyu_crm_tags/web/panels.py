@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import get_locale
 from markupsafe import Markup
 
 from siyu.core.db import utcnow
 from siyu.core.staff import may
+from siyu.storefront.cache import cached, catalog_key
 from siyu.storefront.context import db
 
 from siyu_crm_tags import benefits, config, points, rules
@@ -55,9 +57,11 @@ def storefront_slot(slot: str, context) -> Markup | None:
                                       currency=cart.currency, field=benefits.INPUT,
                                       balance=points.available(db(), member.id)))
     if slot == "product_after_price" and context.get("product") is not None:
-        level = benefits.exclusive_level(db(), context["product"].sku)
-        if level is not None:
-            return Markup(render_template("crm_tags/exclusive_badge.html", level=level))
+        # Cached with the catalog (a level's change bumps its revision): every product view
+        # otherwise read all the levels for a badge that rarely exists.
+        sku = context["product"].sku
+        badge = cached(catalog_key("crm_exclusive_badge", sku, str(get_locale())), lambda: _exclusive_badge(sku))
+        return badge or None
     return None
 
 
@@ -74,3 +78,8 @@ def card_figures(session, member_id: int) -> dict:
     return {"level": current, "next_level": upcoming, "basis": basis, "basis_kind": cfg.level_basis,
             "progress": progress, "to_go": max(0, upcoming.threshold - basis) if upcoming else 0,
             "points": points.available(session, member_id), "stats": stats}
+
+
+def _exclusive_badge(sku: str) -> str:
+    level = benefits.exclusive_level(db(), sku)
+    return render_template("crm_tags/exclusive_badge.html", level=level) if level is not None else ""
