@@ -183,7 +183,7 @@ def closing():
                         where=visible_filter(current_staff()))
     members = {m.id: m for m in db().scalars(select(Member).where(Member.id.in_([c.member_id for c, _u in rows])))}
     return render_template("admin/inbox/closing.html", rows=rows[:PAGE_SIZE], members=members, hours=hours,
-                           page=page, more=len(rows) > PAGE_SIZE)
+                           page=page, more=len(rows) > PAGE_SIZE, channels=channels(kernel()))
 
 
 @bp.route("/quick-replies", methods=["GET", "POST"])

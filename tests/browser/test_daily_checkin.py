@@ -75,6 +75,7 @@ def test_two_days_of_check_in_renew_the_contact_window(journey, app, kernel, db,
     agent.get_by_label(j.t("Closing within (hours)")).fill("25")
     agent.get_by_role("button", name=j.t("Show")).click()
     closing = agent.get_by_role("link", name=re.compile("美美 Mei"))
+    expect(closing).to_contain_text("In-app chat (48 h)")  # the channel by its name
     expect(closing).to_contain_text(reachable_until(j, yesterday + timedelta(hours=48)))
     j.shot(agent, "day1-window-closing-soon")
 
