@@ -1,5 +1,4 @@
 """Conversation races proven on PostgreSQL: quotas, card actions, first messages, broadcasts."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from siyu.core.conversations import conversation_for, receive_message, send_mess
 from siyu.core.db import utcnow, write_transaction
 from siyu.core.members import sign_up
 from siyu.core.models import Broadcast, CardActionResult, Conversation, Member, Message
+from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
 
@@ -37,25 +37,6 @@ def siyu_plugins(gifts):
 @pytest.fixture
 def pg(pg_app):
     return pg_app.extensions["siyu"]
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 def in_session(pg, work):

@@ -2,7 +2,6 @@
 
 Threads are released together by a barrier; each uses its own session and connection.
 """
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -14,27 +13,9 @@ from siyu.core.members import sign_up
 from siyu.core.models import Order, Payment, Product, WebhookEvent
 from siyu.core.orders import place_order
 from siyu.core.payments.webhooks import process_event
+from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 @pytest.fixture

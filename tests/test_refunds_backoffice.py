@@ -1,7 +1,6 @@
 """Refunds from the back office and the API: partial then full, a retry after a timeout
 refunds once, concurrent submits of one refund form refund once (PostgreSQL)."""
 import re
-import threading
 
 import pytest
 from backoffice_helpers import admin_csrf, bearer, make_staff, paid_order, staff_login
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from siyu.core.members import sign_up
 from siyu.core.models import Order, Refund
 from siyu.core.payments.manual import ManualProvider
+from siyu.storefront.testing_checks import run_together
 
 EN = {"Accept-Language": "en"}
 KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"|value="([^"]+)"[^>]*name="idempotency_key"')
@@ -94,25 +94,6 @@ def test_api_refund_retry_with_the_same_key_refunds_once(client, db, order, monk
     listed = client.get(f"/api/v1/orders/{order.id}/refunds", headers=auth).json
     assert sorted(r["amount"] for r in listed) == [2500, 7500]
     assert fresh(db).get(Order, order.id).status == "refunded"
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 @pytest.mark.postgres

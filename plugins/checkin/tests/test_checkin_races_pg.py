@@ -1,6 +1,5 @@
 """Races proven on PostgreSQL (SQLite serialises writers and ignores FOR UPDATE): threads
 released together by a barrier, each with its own session and connection."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from siyu.core.members import sign_up
 from siyu.core.models import Member, MemberInteraction, Message
 from siyu_checkin import reminders, service
 from siyu_checkin.models import Checkin, CheckinMember, CheckinReminder, CheckinReward
+from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
 MAY1 = at("2026-05-01T10:00:00+08:00")
@@ -22,25 +22,6 @@ MAY1 = at("2026-05-01T10:00:00+08:00")
 @pytest.fixture
 def siyu_plugins():
     return [WeChat()]
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 @pytest.fixture

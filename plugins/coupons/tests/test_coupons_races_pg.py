@@ -2,7 +2,6 @@
 
 Threads are released together by a barrier; each uses its own session and connection.
 """
-import threading
 
 import pytest
 from coupon_helpers import make_member, make_product, make_template
@@ -14,27 +13,9 @@ from siyu.core.models import Member, Order
 from siyu.core.orders import place_order
 from siyu_coupons.claims import LimitReached, SoldOut, claim, issue
 from siyu_coupons.models import Coupon, CouponTemplate
+from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    return results, errors
 
 
 @pytest.fixture

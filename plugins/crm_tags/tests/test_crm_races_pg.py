@@ -1,5 +1,4 @@
 """Points races on PostgreSQL: concurrent redemptions never overdraw; awards land once."""
-import threading
 
 import pytest
 from crm_helpers import buy, make_member, make_product
@@ -10,27 +9,9 @@ from siyu.core.errors import SiyuError
 from siyu.core.models import Order
 
 from siyu_crm_tags.models import MemberStats, PointEntry, PointLot
+from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 @pytest.fixture

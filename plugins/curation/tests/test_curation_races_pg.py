@@ -2,7 +2,6 @@
 
 Threads are released together by a barrier; each has its own session and connection.
 """
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -11,27 +10,9 @@ from siyu.core.errors import SiyuError, ValidationError
 from siyu_curation import service
 from siyu_curation.models import CurationItem
 from siyu_curation.service import CapReached
+from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 @pytest.fixture

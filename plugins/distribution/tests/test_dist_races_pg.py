@@ -1,5 +1,4 @@
 """Exactly-once commission and safe payouts, proven on PostgreSQL with concurrent threads."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,27 +13,9 @@ from siyu.core.orders import place_order
 from siyu.core.payments.webhooks import process_event
 from siyu_distribution import accrual, config, ledger, payouts
 from siyu_distribution.models import LedgerEntry
+from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """Races on PostgreSQL: threads released together by a barrier, each with its own session."""
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -11,27 +10,9 @@ from siyu.core.orders import confirm_manual_payment, place_order
 from siyu_qr_channels.channels import create_channel
 from siyu_qr_channels.models import DailyStats, DailyVisitor, OrderAttribution, Scan
 from siyu_qr_channels.scans import record_scan
+from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
-
-
-def run_together(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def runner(i):
-        barrier.wait()
-        try:
-            results.append(work(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 @pytest.fixture
