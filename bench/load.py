@@ -259,13 +259,17 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def _positions(log: str, marker: str) -> list[int]:
+    found, at = [], log.find(marker)
+    while at != -1:
+        found.append(at)
+        at = log.find(marker, at + 1)
+    return found
+
+
 def _tracebacks(log: str) -> list[int]:
     """Where each logged traceback's request starts (the log line before it)."""
-    starts, at = [], log.find("Traceback")
-    while at != -1:
-        starts.append(max(0, log.rfind("\n", 0, max(0, at - 1)) + 1))
-        at = log.find("Traceback", at + 1)
-    return starts
+    return [max(0, log.rfind("\n", 0, max(0, at - 1)) + 1) for at in _positions(log, "Traceback")]
 
 
 def main(argv=None) -> int:
@@ -304,7 +308,7 @@ def main(argv=None) -> int:
             log = (tmp / "gunicorn.log").read_text()
             report["server_tracebacks"] = log.count("Traceback")
             report["server_log_excerpts"] = [log[i:i + 3000] for i in _tracebacks(log)[:3]] + [
-                line[:1500] for line in log.splitlines() if "database error" in line][:5]
+                log[i:i + 1500] for i in _positions(log, "database error")][:5]
         finally:
             if proc is not None:
                 stop(proc)
