@@ -29,9 +29,11 @@ def activity_counts(session: Session, cfg: Config, now: datetime | None = None) 
 
 def repurchase(session: Session) -> tuple[int, int]:
     """(members with two or more kept orders, members with at least one)."""
-    base = _active_members().with_only_columns(func.count())
-    return (session.scalar(base.where(MemberStats.orders_count >= 2)) or 0,
-            session.scalar(base.where(MemberStats.orders_count >= 1)) or 0)
+    # One pass over the buyers for both figures: two counts read a million rows twice.
+    repeat, buyers = session.execute(_active_members().with_only_columns(
+        func.count().filter(MemberStats.orders_count >= 2), func.count())
+        .where(MemberStats.orders_count >= 1)).one()
+    return repeat or 0, buyers or 0
 
 
 def level_distribution(session: Session) -> list[tuple[str | None, int]]:
