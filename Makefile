@@ -6,7 +6,7 @@ PORT ?= 5000
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/setup.cfg)))
 export SIYU_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-alone test-sqlite test-postgres install install-test i18n-extract i18n-compile hooks-doc bench clean
+.PHONY: run test test-alone test-sqlite test-postgres install install-test i18n-extract i18n-compile hooks-doc bench bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,7 +79,10 @@ i18n-compile: $(BIN)/python
 	$(BIN)/pybabel compile -d $(I18N_DIR) --statistics
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --peer
+
+bench-scale: install
+	$(BIN)/python bench/scale.py --scale 1 --write
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info

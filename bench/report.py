@@ -134,11 +134,12 @@ def render(ctx: dict) -> str:
     return "\n".join(lines)
 
 
-def write(body: str) -> None:
-    block = f"{START_MARK}\n{body}\n{END_MARK}"
+def write(body: str, start: str = START_MARK, end: str = END_MARK) -> None:
+    """Replace what stands between ``start`` and ``end`` in RESULTS.md (appended when missing)."""
+    block = f"{start}\n{body}\n{end}"
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        RESULTS.write_text(head + block + rest.split(END_MARK, 1)[1], encoding="utf-8")
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        RESULTS.write_text(head + block + rest.split(end, 1)[1], encoding="utf-8")
     else:
         RESULTS.write_text(text.rstrip() + "\n\n" + block + "\n", encoding="utf-8")

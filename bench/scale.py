@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 SEGMENT = {"tags_any": [5, 17], "activity": ["active"], "m_bands": [2, 3, 4, 5]}
+SCALE_START, SCALE_END = "<!-- bench:scale:start -->", "<!-- bench:scale:end -->"
 TARGETS = {"segment": 300, "funnel": 1000, "center": 100, "repurchase": 1000}
 
 
@@ -189,14 +190,31 @@ def report_lines(results: dict) -> list[str]:
     return lines
 
 
+def publish(args, results: dict, url: str) -> None:
+    import psycopg
+
+    import report
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    lines = [f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {report.machine()}, "
+             f"PostgreSQL {version}; load average after the run {loadavg}; {args.runs} runs each.", ""]
+    lines += report_lines(results)
+    print("\n".join(lines))
+    if args.write:
+        report.write("\n".join(lines), start=SCALE_START, end=SCALE_END)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--url", help="a database bench/generate.py already filled")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--write", action="store_true", help="put the figures into bench/RESULTS.md")
     args = parser.parse_args(argv)
     if args.url:
-        print("\n".join(report_lines(measure(args.url, args.runs))))
+        publish(args, measure(args.url, args.runs), args.url)
         return 0
     from generate import generate
     from siyu.storefront.testing_pg import PostgresCluster
@@ -205,7 +223,7 @@ def main(argv=None) -> int:
     try:
         url = cluster.url(cluster.create_database("siyu_bench"))
         generate(url, args.scale)
-        print("\n".join(report_lines(measure(url, args.runs))))
+        publish(args, measure(url, args.runs), url)
     finally:
         cluster.stop()
     return 0
