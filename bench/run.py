@@ -87,6 +87,7 @@ def measure(servers: list[Server], rounds: int, duration: int) -> dict:
         for page in PAGES:
             for server in order:
                 result = run_wrk(server.url(page), duration, server.headers)
+                server.settle()
                 runs[page][server.name].append(result)
                 print(f"round {n + 1} {page:<8} {server.name:<9} {result['rps']:8.1f} req/s  "
                       f"p99 {result.get('p99_ms', 0):7.2f} ms" + (f"  non-2xx {result['non2xx']}"

@@ -77,6 +77,17 @@ class Server:
                 pids.append(int(status.parent.name))
         return sorted(pids)
 
+    def settle(self, timeout: float = 15) -> None:
+        """Wait until the workers stop using CPU: a slow server still answers requests wrk gave
+        up on, and that work must not land on the next server's measurement."""
+        deadline, last = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            busy = sum(cpu_ticks(pid) for pid in self.workers())
+            if busy == last:
+                return
+            last = busy
+            time.sleep(0.5)
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -96,6 +107,14 @@ class Server:
             pass
         if self.proc.poll() is None:
             self.proc.wait(timeout=5)
+
+
+def cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def rss_kib(pid: int) -> int | None:
