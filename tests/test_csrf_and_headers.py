@@ -8,6 +8,7 @@ from backoffice_helpers import OWNER_PW, make_staff, staff_login
 from conftest import login, make_product
 
 from siyu.core import migrate
+from siyu.core.plugins import installed_entry_points
 from siyu.storefront import create_app
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -46,7 +47,10 @@ def test_every_state_changing_route_needs_a_csrf_token_except_the_signed_and_tok
         checked += 1
     api = {(m, r.endpoint) for r, m in unsafe_routes(app) if r.rule.startswith("/api/v1/")}
     assert exempt == {("POST", "webhooks.stripe_webhook")} | api
-    assert checked >= 60, checked
+    # The walk really covered the app: the core alone has about 40 such routes, with every
+    # bundled plugin about 80.
+    plugins_on = [ep.name for ep in installed_entry_points() if app.extensions["siyu"].pm.get_plugin(ep.name)]
+    assert checked >= (60 if len(plugins_on) >= 6 else 30), checked
 
 
 def test_the_api_never_takes_a_cookie_for_authentication(app, db):
