@@ -112,6 +112,16 @@ def register_api(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def on_demo_seeded(kernel: Any, session: "Session") -> None:
+    """The demo shop's products and members were just loaded (``flask siyu seed --demo``).
+
+    Add your plugin's demo data so a newcomer sees it working: a curated catalog, a coupon,
+    a channel. Must be idempotent (the command may run again). Runs outside any
+    transaction: open your own with ``write_transaction(session)``.
+    """
+
+
+@hookspec
 def register_commands(cli: "click.Group") -> None:
     """Add click commands to the ``flask siyu`` group (``@cli.command()``).
 

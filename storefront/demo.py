@@ -63,6 +63,7 @@ def seed_demo(kernel, session) -> int:
     for email, name in MEMBERS:
         if email not in known:
             sign_up(kernel, session, email=email, password=DEMO_PASSWORD, name=name)
+    kernel.pm.hook.on_demo_seeded(kernel=kernel, session=session)
     return created
 
 

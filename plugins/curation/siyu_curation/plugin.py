@@ -84,6 +84,12 @@ def catalog_products(session, sort):
 
 
 @hookimpl
+def on_demo_seeded(kernel, session):
+    # A demo shop opens with its catalog curated: the best products fill the free seats.
+    service.fill(kernel, session, MAIN)
+
+
+@hookimpl
 def storefront_slot(slot, context):
     if slot == "head":
         from siyu_curation.storefront import stylesheet

@@ -125,3 +125,13 @@ def test_api_publishes_and_refuses_past_the_cap(client, kernel, db, products, ap
     assert gone.status_code == 200 and gone.get_json()["count"] == 1
     assert client.delete(f"/api/v1/curation/catalogs/main/items/{products[0].id}", headers=api_token).status_code == 404
     assert client.get("/api/v1/curation/catalogs/nope", headers=api_token).status_code == 404
+
+
+def test_the_demo_shop_opens_with_its_catalog_curated(runner, client):
+    result = runner.invoke(args=["siyu", "seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Nothing on the shelves yet" not in html
+    assert html.count('class="tile"') == 12  # every demo product, within the cap of 30
+    again = runner.invoke(args=["siyu", "seed", "--demo"])
+    assert again.exit_code == 0 and client.get("/").status_code == 200
