@@ -107,9 +107,12 @@ def on_order_placed(pm, session: Session, order: Order) -> None:
 def on_order_paid(session: Session, order: Order) -> None:
     """Number the order among the member's paid orders (1 = first order) and book revenue.
 
-    The member's row is locked so two orders paid at once cannot both be the first.
+    The member's row is locked so two orders paid at once cannot both be the first. The
+    lock is FOR NO KEY UPDATE (``key_share``): it still serialises payments, but rows that
+    merely reference the member (a chat message's interaction) are not blocked, which would
+    deadlock against a chat post holding its conversation row.
     """
-    session.execute(select(Member.id).where(Member.id == order.member_id).with_for_update())
+    session.execute(select(Member.id).where(Member.id == order.member_id).with_for_update(key_share=True))
     earlier = session.scalar(select(func.count(Order.id)).where(
         Order.member_id == order.member_id, Order.status.in_(PAID), Order.id != order.id)) or 0
     row, _found = _order_row(session, order)
