@@ -1,7 +1,7 @@
 """Races on PostgreSQL: threads released together by a barrier, each with its own session."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from siyu.core.db import write_transaction
 from siyu.core.members import sign_up
@@ -74,3 +74,30 @@ def test_two_orders_paid_at_once_have_one_first_order(pg, session):
     session.expire_all()
     seqs = sorted(session.scalars(select(OrderAttribution.paid_seq)))
     assert seqs == [1, 2, 3, 4]
+
+
+def test_a_chat_post_and_a_payment_for_the_same_member_never_deadlock(pg, session):
+    """Paying numbers the order under a lock on the member; a chat post holds its conversation
+    and inserts a row referencing the member. The lock must not block that reference."""
+    from siyu.core.conversations import receive_message
+
+    with write_transaction(session):
+        product = Product(sku="DL", title_zh="d", title_en="d", price=100, currency="CNY", stock=1000)
+        session.add(product)
+    member = sign_up(pg, session, email="deadlock@example.com", password="password-123")
+    receive_message(pg, session, member, "hello")  # the conversation exists from here on
+    for round_ in range(8):
+        order = place_order(pg, session, member=member, items={product.id: 1}, payment_method="manual",
+                            checkout_token=f"dl-{round_}")
+        with write_transaction(session):
+            pg.payment_providers["manual"].start(pg, session, order)
+
+        def work(s, i, order=order, round_=round_):
+            if i == 0:
+                return confirm_manual_payment(pg, s, s.get(Order, order.id))
+            return receive_message(pg, s, s.get(type(member), member.id), f"message {round_}-{i}")
+
+        results, errors = run_together(4, in_session(pg, work))
+        assert errors == [], errors
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Order).where(Order.status == "paid")) == 8
