@@ -116,8 +116,8 @@ def on_demo_seeded(kernel: Any, session: "Session") -> None:
     """The demo shop's products and members were just loaded (``flask siyu seed --demo``).
 
     Add your plugin's demo data so a newcomer sees it working: a curated catalog, a coupon,
-    a channel. Must be idempotent (the command may run again). Runs outside any
-    transaction: open your own with ``write_transaction(session)``.
+    a channel. Must be idempotent (the command may run again). Not in a transaction:
+    write inside your own ``write_transaction(session)``.
     """
 
 
