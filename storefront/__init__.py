@@ -13,8 +13,8 @@ from typing import Any, Iterable, Mapping
 from flask import Flask
 
 from siyu.core.kernel import DEFAULTS, Kernel, config_from_env
-from siyu.storefront import admin, api, context, errors, i18n, media, security, visitor
-from siyu.storefront.extensions import csrf, limiter, login_manager
+from siyu.storefront import admin, api, chrome, context, errors, i18n, media, security, visitor
+from siyu.storefront.extensions import csrf, drop_idle_limit_check, limiter, login_manager
 from siyu.storefront.views import helpers
 
 CORE_BLUEPRINTS = (
@@ -80,10 +80,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     visitor.init_app(app)
     errors.init_app(app)
     helpers.init_app(app)
+    chrome.init_app(app)
     _register_blueprints(app, siyu)
     admin.init_app(app)
     media.init_app(app)
     api.init_app(app)
+    drop_idle_limit_check(app)
 
     from siyu.storefront.cli import siyu_cli
 
@@ -103,19 +105,13 @@ def _apply_plugin_choice(app: Flask) -> None:
 
 
 def _init_login(app: Flask) -> None:
-    from siyu.core.models import Member
+    from siyu.storefront.signed_in import load_member
 
     login_manager.init_app(app)
     login_manager.login_view = "account.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def load_member(user_id: str):
-        if not user_id.startswith("m:") or not user_id[2:].isdigit():
-            return None
-        member = context.db().get(Member, int(user_id[2:]))
-        return member if member is not None and member.active else None
+    login_manager.user_loader(load_member)
 
 
 def _register_blueprints(app: Flask, siyu: Kernel) -> None:

@@ -1,4 +1,5 @@
 """Flask extensions, bound to each app in ``create_app()``."""
+from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,3 +10,20 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def drop_idle_limit_check(app: Flask) -> None:
+    """Remove Flask-Limiter's per-request check when no limit could apply to it.
+
+    The shop only rate-limits decorated routes (sign-in, sign-up, chat posts...), and a
+    decorated route checks its own limits when it runs. The check Flask-Limiter adds before
+    every request serves default, application, blueprint and meta limits only; with none
+    configured it still resolves the endpoint's limits on every page (about a tenth of a
+    millisecond). Call once every blueprint is registered; any such limit keeps the check.
+    """
+    manager = limiter.limit_manager
+    in_use = (manager.default_limits or manager.application_limits
+              or getattr(manager, "_blueprint_limits", True) or getattr(limiter, "_meta_limits", True))
+    funcs = app.before_request_funcs.get(None, [])
+    if not in_use and limiter._check_request_limit in funcs:
+        funcs.remove(limiter._check_request_limit)

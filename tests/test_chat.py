@@ -147,7 +147,13 @@ def test_unread_badge_for_the_member(member_client, kernel, db, member):
     send_message(kernel, db, web_conversation(db, member), "New arrivals today")
     nav = member_client.get("/account/orders").get_data(as_text=True)
     assert 'class="chat-link">' in nav and '<span class="badge">1</span></a>' in nav
-    member_client.get("/chat")
+    chat = member_client.get("/chat").get_data(as_text=True)
+    assert 'class="chat-link">' in chat and 'class="badge">1<' not in chat, "the page that read them shows none"
     fresh(db)
     assert db.scalar(select(Conversation.unread_by_member)) == 0
     assert db.scalar(select(func.count()).select_from(Message)) == 1
+    nav = member_client.get("/account/orders").get_data(as_text=True)
+    assert 'class="badge">1<' not in nav
+    send_message(kernel, db, web_conversation(db, member), "And a second one")
+    send_message(kernel, db, web_conversation(db, member), "And a third")
+    assert '<span class="badge">2</span></a>' in member_client.get("/").get_data(as_text=True)

@@ -7,7 +7,6 @@ any worker answers any poll. Posts are CSRF-protected (the form token, or the
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from siyu.core.models import Conversation, Message
 from siyu.storefront.chat import card_markup, delivery_label, message_views
 from siyu.storefront.context import db, kernel
 from siyu.storefront.extensions import limiter
+from siyu.storefront.signed_in import chat_unread, forget_chat_unread
 
 bp = Blueprint("chat", __name__)
 bp.add_app_template_global(card_markup)
@@ -46,13 +46,7 @@ def _visible(messages: list[Message]) -> list[Message]:
     return [m for m in messages if m.direction == "in" or m.delivery in ("delivered", "pending")]
 
 
-@bp.app_template_global()
-def chat_unread() -> int:
-    """Unread shop messages for the signed-in member (the nav badge)."""
-    if not current_user.is_authenticated:
-        return 0
-    return db().scalar(select(Conversation.unread_by_member).where(
-        Conversation.member_id == current_user.id, Conversation.channel == WEB)) or 0
+bp.add_app_template_global(chat_unread)
 
 
 @bp.get("/chat")
@@ -61,6 +55,7 @@ def page():
     conversation = _conversation()
     messages = _visible(messages_since(db(), conversation, 0, HISTORY))
     mark_read(db(), conversation, "member")
+    forget_chat_unread()
     return render_template("chat/chat.html", messages=message_views(messages, "member"),
                            last_id=messages[-1].id if messages else 0)
 
@@ -73,6 +68,7 @@ def poll():
     messages = _visible(messages_since(db(), conversation, max(since, 0), 100))
     if messages:
         mark_read(db(), conversation, "member")
+    forget_chat_unread()
     return jsonify(messages=message_views(messages, "member"))
 
 
