@@ -158,6 +158,31 @@ def attribution_from_request(
 
 
 @hookspec
+def register_stylesheets(register: Callable[[str, str], None]) -> None:
+    """Add a stylesheet to every storefront page: ``register(endpoint, filename)``.
+
+    ``endpoint`` is the static endpoint of a blueprint the plugin registered (for example
+    ``"checkin.static"``) and ``filename`` a file in its static folder. The core writes one
+    ``<link rel="stylesheet">`` per file into the page head, in registration order. The
+    links are rendered once per worker and set of plugins, not per request.
+    Not in a transaction. Head markup that depends on the request belongs in the ``head`` slot.
+    """
+
+
+@hookspec
+def register_nav_links(register: Callable[..., None]) -> None:
+    """Add a link to the storefront's top navigation:
+    ``register(endpoint, label, signed_in=True, order=100, css_class="")``.
+
+    ``endpoint`` is a Flask endpoint without arguments; ``label`` lazy-translatable text;
+    ``signed_in`` ``True`` shows the link to signed-in shoppers only, ``False`` to signed-out
+    shoppers only, ``None`` to everyone. Links are sorted by ``order`` and rendered once per
+    worker, locale, sign-in state and set of plugins, not per request. Not in a transaction.
+    A link that changes per shopper (a count, a badge) belongs in the ``nav`` slot.
+    """
+
+
+@hookspec
 def storefront_slot(slot: str, context: Mapping[str, Any]) -> str | None:
     """Render HTML into a named slot of a storefront page; return markup or ``None``.
 

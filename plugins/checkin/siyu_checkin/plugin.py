@@ -72,6 +72,16 @@ def register_dashboard_widgets(register):
 
 
 @hookimpl
+def register_stylesheets(register):
+    register("checkin.static", "checkin.css")
+
+
+@hookimpl
+def register_nav_links(register):
+    register("checkin.calendar", _l("Check in"), css_class="checkin-link")
+
+
+@hookimpl
 def storefront_slot(slot, context):
     from siyu_checkin.web import storefront
 

@@ -124,6 +124,11 @@ def member_data_export(session, member):
 
 
 @hookimpl
+def register_stylesheets(register):
+    register("coupons.static", "coupons.css")
+
+
+@hookimpl
 def storefront_slot(slot, context):
     from siyu_coupons.slots import render_slot
 

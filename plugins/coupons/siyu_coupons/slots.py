@@ -1,4 +1,4 @@
-"""Storefront slots: the stylesheet, the coupon choice at checkout, the wallet link."""
+"""Storefront slots: the coupon choice at checkout, the wallet link."""
 from __future__ import annotations
 
 from flask import render_template, url_for
@@ -11,9 +11,6 @@ from siyu_coupons import pricing, wallet
 
 
 def render_slot(slot: str, context) -> Markup | None:
-    if slot == "head":
-        return Markup('<link rel="stylesheet" href="{}">').format(
-            url_for("coupons.static", filename="coupons.css"))
     if not current_user.is_authenticated:
         return None
     if slot == "checkout_form":

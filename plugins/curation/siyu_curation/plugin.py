@@ -90,11 +90,12 @@ def on_demo_seeded(kernel, session):
 
 
 @hookimpl
-def storefront_slot(slot, context):
-    if slot == "head":
-        from siyu_curation.storefront import stylesheet
+def register_stylesheets(register):
+    register("curation.static", "curation.css")
 
-        return stylesheet()
+
+@hookimpl
+def storefront_slot(slot, context):
     if slot == "home_top":
         from siyu_curation.storefront import hero_strip
 

@@ -1,7 +1,7 @@
 """Storefront pieces: the hero strip on the home page and named catalogs at ``/c/<key>``."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, render_template
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -31,10 +31,6 @@ def hero_strip() -> Markup:
         return render_template("curation/_hero.html", heroes=heroes) if heroes else ""
 
     return cached(catalog_key("curation-hero", locale_code()), render)
-
-
-def stylesheet() -> Markup:
-    return Markup('<link rel="stylesheet" href="%s">') % url_for("curation.static", filename="curation.css")
 
 
 @bp.get("/c/<key>")

@@ -127,8 +127,13 @@ def admin_order_panel(order, session, staff):
 
 
 @hookimpl
+def register_nav_links(register):
+    register("distribution.center", _l("Distributor center"))
+
+
+@hookimpl
 def storefront_slot(slot, context):
-    if slot != "account_panel" and slot != "nav":
+    if slot != "account_panel":
         return None
     from flask import url_for
     from flask_babel import gettext as _

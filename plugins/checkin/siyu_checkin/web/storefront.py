@@ -111,11 +111,7 @@ def leaderboard():
 
 
 def slot(name: str, context) -> Markup | None:
-    """A link in the nav, the streak on the account page, the stylesheet in the head."""
-    if name == "head":
-        return Markup('<link rel="stylesheet" href="%s">') % url_for("checkin.static", filename="checkin.css")
-    if name == "nav" and current_user.is_authenticated:
-        return Markup('<a href="%s" class="checkin-link">%s</a>') % (url_for("checkin.calendar"), _("Check in"))
+    """The streak on the account page (the nav link and stylesheet are registered at start-up)."""
     if name == "account_panel" and current_user.is_authenticated:
         today, zone = _today()
         streak = service.streak_alive(db().get(CheckinMember, current_user.id), today, zone)
