@@ -68,8 +68,16 @@ def page_costs(instance: Path, baseline_db: Path, paths: dict[str, dict[str, str
 
     shop, bare = storefront(instance), baseline(baseline_db)
 
-    def timer(app, path):
-        environ = EnvironBuilder(path=path, headers=headers).get_environ()
+    def timer(app, path, signed_in: bool):
+        # gunicorn passes the client's address; Flask-Login's strong session protection
+        # hashes it with the user agent and drops a session whose hash differs, so without
+        # it the shopper would be measured signed out.
+        environ = EnvironBuilder(path=path, headers=headers,
+                                 environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
+        if signed_in:
+            body = b"".join(app(dict(environ), lambda status, headers, exc_info=None: None))
+            if b"/account/logout" not in body:
+                raise RuntimeError(f"in process, the shopper is not signed in on {path}")
 
         def block(n: int) -> float:
             start = time.process_time()
@@ -84,8 +92,8 @@ def page_costs(instance: Path, baseline_db: Path, paths: dict[str, dict[str, str
 
     timers = {}
     for page, by_app in paths.items():
-        timers[f"{page} siyu"] = timer(shop, by_app["siyu"])
-        timers[f"{page} baseline"] = timer(bare, by_app["baseline"])
+        timers[f"{page} siyu"] = timer(shop, by_app["siyu"], True)
+        timers[f"{page} baseline"] = timer(bare, by_app["baseline"], False)
     try:
         return _blocks(timers, blocks, size)
     finally:

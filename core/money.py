@@ -7,6 +7,7 @@ always add up to the whole (no cent is created or lost).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -36,6 +37,7 @@ def parse_major(text: str, currency: str) -> int:
     return int(minor)
 
 
+@lru_cache(maxsize=8192)  # Babel's formatting is slow and a shop shows the same prices again and again
 def format_money(amount: int, currency: str, locale: str = "zh_CN") -> str:
     return format_currency(to_decimal(amount, currency), currency, locale=locale)
 

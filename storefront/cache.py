@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Callable, Hashable
+from typing import Any, Callable, Hashable
 
 from flask import current_app, g, request
 from markupsafe import Markup
@@ -24,19 +24,26 @@ from siyu.storefront.context import kernel, shop_settings
 
 MAX_ENTRIES = 128
 EXTENSION = "siyu_fragment_cache"
+CHROME = "siyu_chrome_cache"        # stylesheet and navigation links (storefront/chrome.py)
+SNAPSHOTS = "siyu_snapshot_cache"   # read-only objects such as a product with its images
 
 
 class FragmentCache:
-    """A small LRU mapping of keys to rendered markup, safe for threaded workers."""
+    """A small LRU mapping of keys to rendered markup (or read-only snapshots), safe for
+    threaded workers."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     def get_or_render(self, key: Hashable, render: Callable[[], str]) -> Markup:
+        return self.get_or_make(key, lambda: Markup(render()))
+
+    def get_or_make(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The value kept for ``key``, made and kept on a miss (``None`` is not kept)."""
         with self._lock:
             value = self._entries.get(key)
             if value is not None:
@@ -44,7 +51,9 @@ class FragmentCache:
                 self.hits += 1
                 return value
             self.misses += 1
-        value = Markup(render())
+        value = make()
+        if value is None:
+            return None
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)
@@ -60,11 +69,11 @@ class FragmentCache:
         return len(self._entries)
 
 
-def fragment_cache() -> FragmentCache:
-    """The current application's cache (created on first use)."""
-    cache = current_app.extensions.get(EXTENSION)
+def fragment_cache(name: str = EXTENSION) -> FragmentCache:
+    """The current application's cache called ``name`` (created on first use)."""
+    cache = current_app.extensions.get(name)
     if cache is None:
-        cache = current_app.extensions.setdefault(EXTENSION, FragmentCache())
+        cache = current_app.extensions.setdefault(name, FragmentCache())
     return cache
 
 
@@ -83,8 +92,16 @@ def catalog_key(*parts: Hashable) -> tuple:
     return base + parts
 
 
-def cached(key: Hashable, render: Callable[[], str]) -> Markup:
+def cached(key: Hashable, render: Callable[[], str], cache: str = EXTENSION) -> Markup:
     """``render()``'s markup, from the cache when ``key`` was rendered before."""
     if current_app.jinja_env.auto_reload:
         return Markup(render())
-    return fragment_cache().get_or_render(key, render)
+    return fragment_cache(cache).get_or_render(key, render)
+
+
+def cached_snapshot(key: Hashable, make: Callable[[], Any]) -> Any:
+    """Like ``cached`` for a read-only object (``None`` is not kept): the caller must never
+    change what it gets, other requests share it."""
+    if current_app.jinja_env.auto_reload:
+        return make()
+    return fragment_cache(SNAPSHOTS).get_or_make(key, make)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 from jinja2.utils import concat
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from siyu.core.models import Product
-from siyu.storefront.cache import cached, catalog_key
+from siyu.storefront.cache import cached, cached_snapshot, catalog_key
 from siyu.storefront.context import db, kernel
 from siyu.storefront.views.helpers import locale_code
 
@@ -39,10 +40,32 @@ def home():
     return render_template(HOME, sorts=sorts, sort=sort, product_list_html=html)
 
 
+_PRODUCT = (select(Product).options(joinedload(Product.images))
+            .where(Product.id == bindparam("product_id")))
+_STOCK = select(Product.active, Product.stock).where(Product.id == bindparam("product_id"))
+
+
+def _product_snapshot(product_id: int) -> Product | None:
+    """The product and its images as of this catalog revision, detached from any session.
+
+    Every edit of a product or its images bumps the catalog revision, so a copy per worker
+    and revision stays right; stock changes with every order and is read on each view.
+    """
+    def load() -> Product | None:
+        session = db()
+        item = session.execute(_PRODUCT, {"product_id": product_id}).unique().scalar_one_or_none()
+        if item is not None:
+            session.expunge(item)  # cascades to the images: nothing can expire the shared copy
+        return item
+    return cached_snapshot(catalog_key("product", product_id), load)
+
+
 @bp.get("/p/<int:product_id>")
 def product(product_id: int):
-    # One query with its images: a second SELECT for a handful of rows costs more than the join.
-    item = db().get(Product, product_id, options=[joinedload(Product.images)])
-    if item is None or not item.active:
+    live = db().execute(_STOCK, {"product_id": product_id}).first()
+    if live is None or not live.active:
         abort(404)
-    return render_template("catalog/product.html", product=item)
+    item = _product_snapshot(product_id)
+    if item is None:  # deleted between the two reads
+        abort(404)
+    return render_template("catalog/product.html", product=item, stock=live.stock)
