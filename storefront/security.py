@@ -58,14 +58,20 @@ def install_headers(app: Flask) -> None:
     csp = content_security_policy(app.config)
     secure = bool(app.config.get("SECURE_COOKIES", True))
 
+    defaults = [
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if secure:
+        defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
     @app.after_request
     def security_headers(response):
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # One pass over the response's headers instead of a scan per default (a view may
+        # have set its own policy, which wins).
+        present = {key.lower() for key, _value in response.headers}
+        response.headers.extend([(k, v) for k, v in defaults if k.lower() not in present])
         return response
