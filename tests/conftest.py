@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from siyu.core import settings
 from siyu.core.db import write_transaction
 from siyu.core.members import sign_up
 from siyu.core.models import Product
@@ -75,4 +76,5 @@ def fresh(session):
     """End the test session's snapshot and forget cached rows, to read what the app wrote."""
     session.rollback()
     session.expire_all()
+    settings.forget(session)
     return session

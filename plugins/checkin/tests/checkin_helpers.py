@@ -44,6 +44,7 @@ def staff_login(client, email="owner@shop.cn", password=OWNER_PW):
 def fresh(session):
     session.rollback()
     session.expire_all()
+    settings.forget(session)  # the settings the session kept, to read what a request wrote
     return session
 
 

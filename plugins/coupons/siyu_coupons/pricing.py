@@ -65,7 +65,7 @@ def scopes(session: Session, template_ids: list[int]) -> dict[int, set[int]]:
 
 def shop_zone(session: Session) -> ZoneInfo:
     try:
-        return ZoneInfo(str(core_settings.get(session, "core", "timezone") or "Asia/Shanghai"))
+        return ZoneInfo(str(core_settings.get_all(session, "core").get("timezone") or "Asia/Shanghai"))
     except (ValueError, KeyError):
         return ZoneInfo("Asia/Shanghai")
 

@@ -34,7 +34,7 @@ class Attribution:
 
 
 def window(session: Session) -> timedelta:
-    days = settings.get(session, "qr_channels", "last_touch_days", DEFAULT_WINDOW_DAYS)
+    days = settings.get_all(session, "qr_channels").get("last_touch_days", DEFAULT_WINDOW_DAYS)
     try:
         days = int(days)
     except (TypeError, ValueError):
