@@ -62,24 +62,32 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in str(text).split(","))
 
 
-def load(session: Session) -> Config:
-    """Stored values over the defaults; a stored value that no longer validates is ignored."""
-    schema = CrmSettings()
-    values = schema.load({})
-    stored = settings.get_all(session, NAME)
-    for key in schema.fields:
-        if key in stored:
-            try:
-                values.update(schema.load({**values, key: stored[key]}, partial=True))
-            except marshmallow.ValidationError:
-                pass
+# Built once: a schema instance copies its fields, and every hook of an order loads the settings.
+_SCHEMA = CrmSettings()
+_DEFAULTS = _SCHEMA.load({})
+
+
+def _config(values: dict) -> Config:
     for key in ("recency_days", "frequency_orders", "monetary_spend"):
         values[key] = _ints(values[key])
     return Config(**values)
+
+
+def load(session: Session) -> Config:
+    """Stored values over the defaults; a stored value that no longer validates is ignored."""
+    stored = {k: v for k, v in settings.get_all(session, NAME).items() if k in _SCHEMA.fields}
+    try:
+        return _config(_SCHEMA.load(stored))
+    except marshmallow.ValidationError:
+        pass  # one bad value: take the others one by one
+    values = dict(_DEFAULTS)
+    for key, value in stored.items():
+        try:
+            values.update(_SCHEMA.load({**values, key: value}, partial=True))
+        except marshmallow.ValidationError:
+            pass
+    return _config(values)
 
 
 def default() -> Config:
-    values = CrmSettings().load({})
-    for key in ("recency_days", "frequency_orders", "monetary_spend"):
-        values[key] = _ints(values[key])
-    return Config(**values)
+    return _config(dict(_DEFAULTS))

@@ -111,11 +111,14 @@ class Settings:
         return tuple(rates) + (0,) * (MAX_TIERS - len(rates))
 
 
+# Read once: a schema instance copies its fields, and every hook of an order loads the settings.
+_DEFAULTS = {name: f.load_default for name, f in SettingsSchema().fields.items()}
+
+
 def stored_values(session: Session) -> dict:
-    """The schema's defaults overlaid with what the owner stored (one query)."""
-    schema = SettingsSchema()
-    values = {name: f.load_default for name, f in schema.fields.items()}
-    values.update({k: v for k, v in core_settings.get_all(session, NAME).items() if k in schema.fields})
+    """The schema's defaults overlaid with what the owner stored."""
+    values = dict(_DEFAULTS)
+    values.update({k: v for k, v in core_settings.get_all(session, NAME).items() if k in _DEFAULTS})
     return values
 
 
