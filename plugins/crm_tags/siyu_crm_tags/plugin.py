@@ -104,17 +104,18 @@ def on_order_placed(session, order, cart):
 
 @hookimpl
 def on_order_paid(session, order):
-    cfg = config.load(session)
-    stats_mod.order_paid(session, cfg, order)
-    points.earn_for_order(session, cfg, order)
+    # One lock of the member's stats row and one read of the levels for the whole order.
+    cfg, ordered_levels = config.load(session), stats_mod.levels(session)
+    stats = stats_mod.order_paid(session, cfg, order, ordered_levels)
+    points.earn_for_order(session, cfg, order, stats, ordered_levels)
     rules.apply(session, [order.member_id], utcnow())
 
 
 @hookimpl
 def on_order_refunded(session, order, refund):
-    cfg = config.load(session)
-    stats_mod.order_refunded(session, cfg, order, refund.amount)
-    points.refund(session, cfg, order, refund.id, refund.amount)
+    cfg, ordered_levels = config.load(session), stats_mod.levels(session)
+    stats = stats_mod.order_refunded(session, cfg, order, refund.amount, ordered_levels)
+    points.refund(session, cfg, order, refund.id, refund.amount, stats=stats, ordered_levels=ordered_levels)
     rules.apply(session, [order.member_id], utcnow())
 
 

@@ -23,7 +23,7 @@ from siyu.core.money import exponent
 
 from siyu_crm_tags import stats as stats_mod
 from siyu_crm_tags.config import Config
-from siyu_crm_tags.models import MemberStats, PointEntry, PointLot, PointSpend
+from siyu_crm_tags.models import Level, MemberStats, PointEntry, PointLot, PointSpend
 
 EARNING_KINDS = ("earn", "award")
 MAX_POINTS = 100_000_000
@@ -76,13 +76,27 @@ def available(session: Session, member_id: int, now: datetime | None = None) -> 
     return max(0, balance - int(overdue))
 
 
+def _locked(session: Session, member_id: int, stats: MemberStats | None) -> MemberStats:
+    """``stats`` when the caller already holds the member's locked row, else lock it now."""
+    if stats is None:
+        return stats_mod.lock(session, member_id)
+    if stats.member_id != member_id:
+        raise ValueError("stats row of another member")
+    return stats
+
+
 def credit(session: Session, cfg: Config, member_id: int, points: int, kind: str, reason: str,
-           ref: str, order_id: int | None = None, now: datetime | None = None) -> PointEntry:
-    """Earn or award ``points`` once per (member, kind, ref), as a new lot."""
+           ref: str, order_id: int | None = None, now: datetime | None = None,
+           stats: MemberStats | None = None, ordered_levels: list[Level] | None = None) -> PointEntry:
+    """Earn or award ``points`` once per (member, kind, ref), as a new lot.
+
+    ``stats``: the member's row when the caller locked it in this transaction (it is locked
+    here otherwise); ``ordered_levels``: ``stats.levels()`` when the caller read them already.
+    """
     if not isinstance(points, int) or isinstance(points, bool) or not 0 < points <= MAX_POINTS:
         raise ValidationError(_l("Points must be a whole number above zero."), fields={"points": _l("invalid")})
     now = now or utcnow()
-    stats = stats_mod.lock(session, member_id)
+    stats = _locked(session, member_id, stats)
     found = _existing(session, member_id, kind, ref)
     if found is not None:
         return found
@@ -94,21 +108,26 @@ def credit(session: Session, cfg: Config, member_id: int, points: int, kind: str
                          remaining=max(0, min(points, usable)), expires_at=expires))
     if kind in EARNING_KINDS:
         stats.points_earned += points
-        stats_mod.refresh_derived(stats, cfg, stats_mod.levels(session))
+        stats_mod.refresh_derived(stats, cfg, _levels(session, ordered_levels))
     session.flush()
     return entry
+
+
+def _levels(session: Session, ordered_levels: list[Level] | None) -> list[Level]:
+    return stats_mod.levels(session) if ordered_levels is None else ordered_levels
 
 
 def points_for_amount(cfg: Config, amount: int, currency: str) -> int:
     return max(0, amount) * cfg.earn_points_per_unit // 10 ** exponent(currency)
 
 
-def earn_for_order(session: Session, cfg: Config, order: Order) -> PointEntry | None:
+def earn_for_order(session: Session, cfg: Config, order: Order, stats: MemberStats | None = None,
+                   ordered_levels: list[Level] | None = None) -> PointEntry | None:
     points = points_for_amount(cfg, order.total, order.currency)
     if points <= 0:
         return None
     return credit(session, cfg, order.member_id, points, "earn", f"order {order.number}",
-                  f"order:{order.id}", order.id, order.paid_at)
+                  f"order:{order.id}", order.id, order.paid_at, stats, ordered_levels)
 
 
 def _take(session: Session, stats: MemberStats, points: int, first_lot_id: int | None = None) -> list[tuple[PointLot, int]]:
@@ -168,8 +187,8 @@ def spend(session: Session, member_id: int, points: int, reason: str, ref: str,
 
 
 def _give_back(session: Session, cfg: Config, redemption: PointEntry, points: int, kind: str, ref: str,
-               now: datetime) -> PointEntry | None:
-    stats = stats_mod.lock(session, redemption.member_id)
+               now: datetime, stats: MemberStats | None = None) -> PointEntry | None:
+    stats = _locked(session, redemption.member_id, stats)
     if _existing(session, redemption.member_id, kind, ref) is not None or points <= 0:
         return None
     usable = points + min(0, stats.points)
@@ -197,20 +216,24 @@ def release(session: Session, cfg: Config, order: Order, now: datetime | None = 
 
 
 def refund(session: Session, cfg: Config, order: Order, refund_id: int, amount: int,
-           now: datetime | None = None) -> None:
-    """Reverse earned points and return redeemed points in proportion to the refund."""
+           now: datetime | None = None, stats: MemberStats | None = None,
+           ordered_levels: list[Level] | None = None) -> None:
+    """Reverse earned points and return redeemed points in proportion to the refund.
+
+    ``stats``/``ordered_levels`` as for ``credit``: the member's row already locked by the caller.
+    """
     now = now or utcnow()
     if order.total <= 0:
         return
     ref = f"refund:{refund_id}"
     earned = _existing(session, order.member_id, "earn", f"order:{order.id}")
     if earned is not None:
-        _reverse(session, cfg, order, earned, ref, now)
+        stats = _reverse(session, cfg, order, earned, ref, now, stats, ordered_levels)
     redemption = order_redemption(session, order.id)
     if redemption is not None:
         due = -redemption.delta * order.refunded_amount // order.total
         done = _sum(session, order.id, "redeem_return")
-        _give_back(session, cfg, redemption, due - done, "redeem_return", ref, now)
+        _give_back(session, cfg, redemption, due - done, "redeem_return", ref, now, stats)
 
 
 def _sum(session, order_id: int, kind: str) -> int:
@@ -218,19 +241,22 @@ def _sum(session, order_id: int, kind: str) -> int:
         PointEntry.order_id == order_id, PointEntry.kind == kind)) or 0)
 
 
-def _reverse(session, cfg: Config, order: Order, earned: PointEntry, ref: str, now: datetime) -> None:
-    stats = stats_mod.lock(session, order.member_id)
+def _reverse(session, cfg: Config, order: Order, earned: PointEntry, ref: str, now: datetime,
+             stats: MemberStats | None = None, ordered_levels: list[Level] | None = None) -> MemberStats:
+    """Returns the member's locked row, for the rest of the refund."""
+    stats = _locked(session, order.member_id, stats)
     if _existing(session, order.member_id, "earn_reversal", ref) is not None:
-        return
+        return stats
     expire_member(session, stats, now)
     due = earned.delta * order.refunded_amount // order.total + _sum(session, order.id, "earn_reversal")
     if due <= 0:
-        return
+        return stats
     lot_id = session.scalar(select(PointLot.id).where(PointLot.entry_id == earned.id))
     _take(session, stats, min(due, max(stats.points, 0)), first_lot_id=lot_id)
     _entry(session, stats, "earn_reversal", -due, f"refund of order {order.number}", ref, order.id, now)
     stats.points_earned -= due
-    stats_mod.refresh_derived(stats, cfg, stats_mod.levels(session))
+    stats_mod.refresh_derived(stats, cfg, _levels(session, ordered_levels))
+    return stats
 
 
 def expire_due(kernel, session: Session, now: datetime | None = None) -> int:

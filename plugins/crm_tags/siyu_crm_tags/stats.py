@@ -50,7 +50,16 @@ def ensure(session: Session, member_ids: Iterable[int]) -> None:
 
 def lock(session: Session, member_id: int) -> MemberStats:
     """The member's stats row, created if needed and locked until the transaction ends."""
-    ensure(session, [member_id])
+    # Nearly every member already has a row: lock it straight away. A missing row is
+    # inserted (a racing first insert waits and then does nothing) and locked after.
+    stats = _select_locked(session, member_id)
+    if stats is None:
+        ensure(session, [member_id])
+        stats = _select_locked(session, member_id)
+    return stats
+
+
+def _select_locked(session: Session, member_id: int) -> MemberStats | None:
     return session.scalar(select(MemberStats).where(MemberStats.member_id == member_id)
                           .with_for_update().execution_options(populate_existing=True))
 
@@ -76,26 +85,34 @@ def refresh_derived(stats: MemberStats, cfg: Config, ordered_levels: list[Level]
     stats.updated_at = utcnow()
 
 
-def order_paid(session: Session, cfg: Config, order: Order) -> MemberStats:
+def order_paid(session: Session, cfg: Config, order: Order,
+               ordered_levels: list[Level] | None = None) -> MemberStats:
+    """Count the paid order; returns the member's row, locked (pass it on to ``points``)."""
     stats = lock(session, order.member_id)
+    # Read before changing the row, so that these queries do not flush it half-way.
+    channel = first_channel(session, order.member_id) if stats.channel is None else None
+    ordered_levels = levels(session) if ordered_levels is None else ordered_levels
     paid_at = order.paid_at or utcnow()
     stats.orders_count += 1
     stats.spend += order.total - order.refunded_amount
     stats.first_order_at = min(filter(None, [stats.first_order_at, paid_at]))
     stats.last_order_at = max(filter(None, [stats.last_order_at, paid_at]))
     if stats.channel is None:
-        stats.channel = first_channel(session, order.member_id)
-    refresh_derived(stats, cfg, levels(session))
+        stats.channel = channel
+    refresh_derived(stats, cfg, ordered_levels)
     return stats
 
 
-def order_refunded(session: Session, cfg: Config, order: Order, amount: int) -> MemberStats:
+def order_refunded(session: Session, cfg: Config, order: Order, amount: int,
+                   ordered_levels: list[Level] | None = None) -> MemberStats:
+    """Take the refund off the member's figures; returns the row, locked."""
     stats = lock(session, order.member_id)
+    ordered_levels = levels(session) if ordered_levels is None else ordered_levels
     stats.spend -= amount
     before = order.refunded_amount - amount
     if before < order.total <= order.refunded_amount:
         stats.orders_count = max(0, stats.orders_count - 1)  # fully refunded: not a purchase
-    refresh_derived(stats, cfg, levels(session))
+    refresh_derived(stats, cfg, ordered_levels)
     return stats
 
 

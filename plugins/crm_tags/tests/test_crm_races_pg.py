@@ -2,7 +2,7 @@
 
 import pytest
 from crm_helpers import buy, make_member, make_product
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from siyu.core.db import write_transaction
 from siyu.core.errors import SiyuError
@@ -85,4 +85,31 @@ def test_concurrent_paid_orders_keep_stats_exact(pg):
     session.rollback()
     stats = session.get(MemberStats, member.id)
     assert (stats.orders_count, stats.spend, stats.points) == (8, 80000, 800)
+    session.close()
+
+
+def test_concurrent_first_orders_create_the_stats_row_once(pg):
+    """A member without a stats row yet (e.g. from before the plugin): the row is found
+    missing by every payment at once, inserted by one, locked by all in turn."""
+    session = pg.db.Session()
+    member = make_member(pg, session)
+    product = make_product(session, "TEA-1", price=10000, stock=1000)
+    orders = [buy(pg, session, member, product, pay=False) for _ in range(6)]
+    with write_transaction(session):
+        session.execute(delete(MemberStats).where(MemberStats.member_id == member.id))
+
+    def pay(i):
+        from crm_helpers import pay_order
+
+        s = pg.db.Session()
+        try:
+            return pay_order(pg, s, s.get(Order, orders[i].id)).id
+        finally:
+            s.close()
+
+    results, errors = run_together(6, pay)
+    assert not errors, errors
+    session.rollback()
+    stats = session.get(MemberStats, member.id)
+    assert (stats.orders_count, stats.spend, stats.points) == (6, 60000, 600)
     session.close()
