@@ -63,21 +63,23 @@ def _blocks(timers: dict, blocks: int, size: int) -> dict[str, float]:
 
 def page_costs(instance: Path, baseline_db: Path, paths: dict[str, dict[str, str]], headers: dict[str, str],
                blocks: int = 15, size: int = 200) -> dict[str, float]:
-    """``paths``: {page: {"siyu": path, "baseline": path}} → {"<page> siyu": ms, "<page> baseline": ms}."""
+    """``paths``: {page: {"siyu": path, "baseline": path}} → ms per request for
+    ``"<page> siyu"`` (signed in, every plugin), ``"<page> core"`` (signed in, no plugin),
+    ``"<page> anon"`` (signed out, every plugin) and ``"<page> baseline"`` (the bare page)."""
     from werkzeug.test import EnvironBuilder
 
-    shop, bare = storefront(instance), baseline(baseline_db)
+    shop, core, bare = storefront(instance), storefront(instance, plugins=""), baseline(baseline_db)
+    signed_out = {k: v for k, v in headers.items() if k.lower() != "cookie"}
 
     def timer(app, path, signed_in: bool):
         # gunicorn passes the client's address; Flask-Login's strong session protection
         # hashes it with the user agent and drops a session whose hash differs, so without
         # it the shopper would be measured signed out.
-        environ = EnvironBuilder(path=path, headers=headers,
+        environ = EnvironBuilder(path=path, headers=headers if signed_in else signed_out,
                                  environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
-        if signed_in:
-            body = b"".join(app(dict(environ), lambda status, headers, exc_info=None: None))
-            if b"/account/logout" not in body:
-                raise RuntimeError(f"in process, the shopper is not signed in on {path}")
+        body = b"".join(app(dict(environ), lambda status, headers, exc_info=None: None))
+        if app is not bare and (b"/account/logout" in body) != signed_in:
+            raise RuntimeError(f"in process, the shopper is not signed {'in' if signed_in else 'out'} on {path}")
 
         def block(n: int) -> float:
             start = time.process_time()
@@ -93,11 +95,14 @@ def page_costs(instance: Path, baseline_db: Path, paths: dict[str, dict[str, str
     timers = {}
     for page, by_app in paths.items():
         timers[f"{page} siyu"] = timer(shop, by_app["siyu"], True)
+        timers[f"{page} core"] = timer(core, by_app["siyu"], True)
+        timers[f"{page} anon"] = timer(shop, by_app["siyu"], False)
         timers[f"{page} baseline"] = timer(bare, by_app["baseline"], False)
     try:
         return _blocks(timers, blocks, size)
     finally:
         shop.extensions["siyu"].db.dispose()
+        core.extensions["siyu"].db.dispose()
 
 
 def _signed(event: dict) -> tuple[bytes, str]:

@@ -93,9 +93,15 @@ def verdicts(ctx: dict, page: str) -> list[str]:
                    f"{together['siyu']['rps'] / together['baseline']['rps']:.2f}×")
     costs = ctx["costs"]
     if f"{page} siyu" in costs:
-        out.append(f"- cross-check, CPU per request with no HTTP server (WSGI in one process, median of 15 "
-                   f"interleaved blocks of 200): storefront {costs[f'{page} siyu']:.3f} ms, bare page "
-                   f"{costs[f'{page} baseline']:.3f} ms, {costs[f'{page} baseline'] / costs[f'{page} siyu']:.2f}×")
+        ours, bare = costs[f"{page} siyu"], costs[f"{page} baseline"]
+        line = (f"- cross-check, CPU per request with no HTTP server (WSGI in one process, median of 15 "
+                f"interleaved blocks of 200): storefront signed in {ours:.3f} ms, bare page {bare:.3f} ms, "
+                f"{bare / ours:.2f}×")
+        if f"{page} core" in costs:
+            line += (f"; signed in with no plugin {costs[f'{page} core']:.3f} ms (plugin overhead "
+                     f"{(ours / costs[f'{page} core'] - 1) * 100:+.1f} %); signed out, every plugin "
+                     f"{costs[f'{page} anon']:.3f} ms ({bare / costs[f'{page} anon']:.2f}× the bare page)")
+        out.append(line)
     return out
 
 
