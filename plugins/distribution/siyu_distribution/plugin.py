@@ -17,13 +17,13 @@ from siyu_distribution import ledger  # noqa: F401  (installs the append-only gu
 HERE = Path(__file__).resolve().parent
 
 
-def _cookie():
+def _cookie(settings: config.Settings | None = None):
     """The verified referral cookie of the current request, if any (never in jobs)."""
     if not has_request_context():
         return None
     from siyu_distribution.views import referral
 
-    return referral.current_ref()
+    return referral.current_ref(settings)
 
 
 @hookimpl
@@ -87,7 +87,8 @@ def on_member_created(session, member):
 
 @hookimpl
 def on_order_placed(session, order):
-    attribution.attribute_order(session, order, config.load(session), cookie=_cookie())
+    settings = config.load(session)
+    attribution.attribute_order(session, order, settings, cookie=_cookie(settings))
 
 
 @hookimpl

@@ -21,10 +21,12 @@ from siyu.storefront.context import db
 from siyu.storefront.visitor import SKIP_PREFIXES, visitor_id
 
 
-def current_ref():
-    """The verified referral cookie of this request: (distributor id, code, signed at) or None."""
+def current_ref(settings: config.Settings | None = None):
+    """The verified referral cookie of this request: (distributor id, code, signed at) or None.
+
+    ``settings``: the plugin's settings when the caller has loaded them already."""
     if "distribution_ref" not in g:
-        settings = config.load(db())
+        settings = config.load(db()) if settings is None else settings
         g.distribution_ref = attribution.read_ref(current_app.secret_key, request.cookies.get(attribution.COOKIE),
                                                   settings.cookie_days * 86400)
     return g.distribution_ref
