@@ -174,10 +174,22 @@ def reserve_send(session: Session, conversation: Conversation, policy: Proactive
 
 def open_window(session: Session, conversation: Conversation, at: datetime) -> None:
     """A member interaction (re)opens the window and resets its quota; never moves it back."""
-    session.execute(update(Conversation).where(
-        Conversation.id == conversation.id,
-        or_(Conversation.last_inbound_at.is_(None), Conversation.last_inbound_at <= at),
-    ).values(last_inbound_at=at, window_sends=0).execution_options(synchronize_session=False))
+    _reopen(session, at, Conversation.id == conversation.id)
+
+
+def open_member_window(session: Session, member_id: int, channel: str, at: datetime) -> bool:
+    """``open_window`` on the member's conversation found by its key, with no read first.
+
+    False when no row changed: there is no conversation yet (create it, then ``open_window``),
+    or it already holds a later interaction.
+    """
+    return _reopen(session, at, Conversation.member_id == member_id, Conversation.channel == channel) == 1
+
+
+def _reopen(session: Session, at: datetime, *which) -> int:
+    return session.execute(update(Conversation).where(
+        *which, or_(Conversation.last_inbound_at.is_(None), Conversation.last_inbound_at <= at),
+    ).values(last_inbound_at=at, window_sends=0).execution_options(synchronize_session=False)).rowcount
 
 
 def closing_soon(kernel, session: Session, hours: float, now: datetime | None = None,

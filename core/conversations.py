@@ -70,7 +70,8 @@ def record_interaction(kernel, session: Session, member: Member, kind: str,
     session.add(row)
     found = ch.get_channel(kernel, channel)
     if found is not None and (found.policy is None or found.policy.opened_by(kind)):
-        ch.open_window(session, conversation_for(session, member.id, channel), at)
+        if not ch.open_member_window(session, member.id, channel, at):  # usually done in one UPDATE
+            ch.open_window(session, conversation_for(session, member.id, channel), at)
     session.flush()
     call_in_transaction(kernel.pm, "on_member_interaction", session=session, member=member,
                         kind=kind, channel=channel, at=at)
