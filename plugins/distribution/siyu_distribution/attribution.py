@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import select, union_all
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ COOKIE = "siyu_ref"
 SALT = "siyu-distribution-ref"
 TOUCH_SOURCE = "ref"
 _DAY = timedelta(days=1)
+_FEW = 20  # referrals read at once when binding
 
 
 # ------------------------------------------------------------------------- clicks
@@ -80,9 +81,12 @@ def _candidates(session: Session, member_id: int, settings: config.Settings, now
             .join(Distributor, Distributor.id == Link.distributor_id)
             .where(Touch.member_id == member_id, Touch.source == TOUCH_SOURCE, Touch.created_at >= since,
                    Distributor.status == Status.APPROVED.value))
-    earliest = base.order_by(Touch.created_at, Touch.id).limit(1).subquery()
-    latest = base.order_by(Touch.created_at.desc(), Touch.id.desc()).limit(1).subquery()
-    found = [tuple(row) for row in session.execute(union_all(select(earliest), select(latest)))]  # one query
+    # Usually a few referrals: one query brings them all. Past _FEW, the latest comes apart.
+    rows = [tuple(row) for row in session.execute(base.order_by(Touch.created_at, Touch.id).limit(_FEW))]
+    if len(rows) == _FEW:
+        rows += [tuple(row) for row in session.execute(base.order_by(Touch.created_at.desc(), Touch.id.desc())
+                                                       .limit(1))]
+    found = rows[:1] + rows[-1:]
     if cookie is not None and cookie[2] >= since:
         status = session.scalar(select(Distributor.status).where(Distributor.id == cookie[0]))
         if status == Status.APPROVED.value:

@@ -81,3 +81,26 @@ def test_counts_do_not_depend_on_team_size(app, kernel, db):
     small = [measure(kernel, db, build_team(kernel, db, 0), d) for d in (1, 3)]
     large = [measure(kernel, db, build_team(kernel, db, 20), d) for d in (1, 3)]
     assert small == large
+
+
+@pytest.mark.parametrize("referrals", [1, 3, attribution._FEW - 1, attribution._FEW, attribution._FEW + 5])
+def test_binding_sees_the_first_and_latest_referral_however_many(kernel, db, referrals):
+    """A few referrals come in one query; a member who followed many links still binds to the
+    first (and records the latest) in at most two."""
+    from datetime import timedelta
+
+    from siyu.core.db import utcnow
+
+    first, middle, latest = (make_distributor(kernel, db) for _ in range(3))
+    buyer = member(kernel, db)
+    start = utcnow() - timedelta(days=2)
+    for n in range(referrals):
+        who = first if n == 0 else latest if n == referrals - 1 else middle
+        bind_to(db, buyer, who, at=start + timedelta(minutes=n))
+    settings = config.load(db)
+    with counting(kernel.db.engine) as statements:
+        found = attribution._candidates(db, buyer.id, settings, utcnow(), None)
+    assert found == sorted({(start, first.id), (start + timedelta(minutes=referrals - 1),
+                                                  latest.id if referrals > 1 else first.id)})
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == (2 if referrals >= attribution._FEW else 1)
