@@ -47,16 +47,18 @@ def _history(session: Session, order_id: int, before: str, after: str) -> None:
 
 
 def redeem(session: Session, order) -> None:
-    session.execute(update(Coupon).where(Coupon.order_id == order.id, Coupon.status == "reserved")
-                    .values(status="used", used_at=utcnow()).execution_options(synchronize_session=False))
-    _history(session, order.id, "reserved", "used")
+    used = session.execute(update(Coupon).where(Coupon.order_id == order.id, Coupon.status == "reserved")
+                           .values(status="used", used_at=utcnow()).execution_options(synchronize_session=False))
+    if used.rowcount:  # the history row was reserved with the coupon (most orders have none)
+        _history(session, order.id, "reserved", "used")
 
 
 def release(session: Session, order) -> None:
-    session.execute(update(Coupon).where(Coupon.order_id == order.id, Coupon.status == "reserved")
-                    .values(status="available", order_id=None, reserved_at=None, discount=0)
-                    .execution_options(synchronize_session=False))
-    _history(session, order.id, "reserved", "released")
+    freed = session.execute(update(Coupon).where(Coupon.order_id == order.id, Coupon.status == "reserved")
+                            .values(status="available", order_id=None, reserved_at=None, discount=0)
+                            .execution_options(synchronize_session=False))
+    if freed.rowcount:
+        _history(session, order.id, "reserved", "released")
 
 
 def restore_after_refund(session: Session, order, enabled: bool) -> None:
