@@ -115,14 +115,10 @@ def on_order_paid(session: Session, order: Order) -> None:
     session.execute(select(Member.id).where(Member.id == order.member_id).with_for_update(key_share=True))
     earlier = session.scalar(select(func.count(Order.id)).where(
         Order.member_id == order.member_id, Order.status.in_(PAID), Order.id != order.id)) or 0
-    paid = {"paid_at": order.paid_at or utcnow(), "paid_seq": earlier + 1,
-            "revenue": order.total - order.refunded_amount}
-    # The row written at checkout is updated in place; one is made now only when it is missing.
-    if session.execute(update(OrderAttribution).where(OrderAttribution.order_id == order.id)
-                       .values(**paid)).rowcount != 1:
-        row, _found = _order_row(session, order)
-        for name, value in paid.items():
-            setattr(row, name, value)
+    row, _found = _order_row(session, order)
+    row.paid_at = order.paid_at or utcnow()
+    row.paid_seq = earlier + 1
+    row.revenue = order.total - order.refunded_amount
     session.flush()
 
 
