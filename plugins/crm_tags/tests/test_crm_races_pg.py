@@ -65,22 +65,26 @@ def test_concurrent_awards_with_one_ref_land_once(pg):
     session.close()
 
 
+def payer(pg, orders):
+    """``pay(i)`` for run_together: pay ``orders[i]`` in a session of its own."""
+    from crm_helpers import pay_order
+
+    def pay(i):
+        s = pg.db.Session()
+        try:
+            return pay_order(pg, s, s.get(Order, orders[i].id)).id
+        finally:
+            s.close()
+    return pay
+
+
 def test_concurrent_paid_orders_keep_stats_exact(pg):
     session = pg.db.Session()
     member = make_member(pg, session)
     product = make_product(session, "TEA-1", price=10000, stock=1000)
     orders = [buy(pg, session, member, product, pay=False) for _ in range(8)]
 
-    def pay(i):
-        from crm_helpers import pay_order
-
-        s = pg.db.Session()
-        try:
-            return pay_order(pg, s, s.get(Order, orders[i].id)).id
-        finally:
-            s.close()
-
-    results, errors = run_together(8, pay)
+    results, errors = run_together(8, payer(pg, orders))
     assert not errors, errors
     session.rollback()
     stats = session.get(MemberStats, member.id)
@@ -98,16 +102,7 @@ def test_concurrent_first_orders_create_the_stats_row_once(pg):
     with write_transaction(session):
         session.execute(delete(MemberStats).where(MemberStats.member_id == member.id))
 
-    def pay(i):
-        from crm_helpers import pay_order
-
-        s = pg.db.Session()
-        try:
-            return pay_order(pg, s, s.get(Order, orders[i].id)).id
-        finally:
-            s.close()
-
-    results, errors = run_together(6, pay)
+    results, errors = run_together(6, payer(pg, orders))
     assert not errors, errors
     session.rollback()
     stats = session.get(MemberStats, member.id)
