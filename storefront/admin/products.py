@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import or_, select
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from siyu.core.errors import SiyuError, ValidationError
@@ -33,7 +34,7 @@ class ProductForm(FlaskForm):
     description_zh = TextAreaField(_l("Description (Chinese)"), validators=[Length(max=20000)])
     description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=20000)])
     price = StringField(_l("Price"), validators=[InputRequired(), Length(max=20)])
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in SUPPORTED_CURRENCIES])
+    currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in SUPPORTED_CURRENCIES])
     stock = IntegerField(_l("Stock"), default=0, validators=[Optional(), NumberRange(min=0)])
     position = IntegerField(_l("Position"), default=0, validators=[Optional()])
     active = BooleanField(_l("On sale"), default=True)

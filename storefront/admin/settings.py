@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from siyu.core.errors import SiyuError
@@ -21,9 +22,9 @@ TITLE = _l("Settings")
 
 class ShopSettingsForm(FlaskForm):
     shop_name = StringField(_l("Shop name"), validators=[InputRequired(), Length(max=100)])
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in SUPPORTED_CURRENCIES])
+    currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in SUPPORTED_CURRENCIES])
     timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
-    default_locale = SelectField(_l("Default language"), choices=[("zh_CN", "中文"), ("en", "English")])
+    default_locale = SelectField(_l("Default language"), choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")])
 
 
 @bp.route("", methods=["GET", "POST"])

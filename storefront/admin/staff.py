@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from siyu.core.errors import SiyuError
@@ -23,7 +24,7 @@ TITLE = _l("Staff")
 class StaffForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=100)])
-    role = SelectField(_l("Role"), choices=[("agent", _l("Agent")), ("owner", _l("Owner"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice("agent", _l("Agent")), SelectChoice("owner", _l("Owner"))])
     password = PasswordField(_l("Password (at least %(n)d characters)", n=MIN_STAFF_PASSWORD),
                              validators=[InputRequired(), Length(max=200)])
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from siyu.core.api_tokens import create_token, revoke_token
@@ -23,13 +24,13 @@ TITLE = _l("API tokens")
 
 class TokenForm(FlaskForm):
     name = StringField(_l("What is it for?"), validators=[InputRequired(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[("agent", _l("Agent")), ("owner", _l("Owner"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice("agent", _l("Agent")), SelectChoice("owner", _l("Owner"))])
 
 
 def _page(form: TokenForm, secret: str | None = None, status: int = 200):
     staff = current_staff()
     if not may(staff, "owner"):
-        form.role.choices = [("agent", _("Agent"))]
+        form.role.choices = [SelectChoice("agent", _("Agent"))]
     tokens = db().scalars(select(ApiToken).where(ApiToken.staff_id == staff.id)
                           .order_by(ApiToken.id.desc()).limit(100)).all()
     return render_template("admin/tokens.html", form=form, tokens=tokens, secret=secret), status

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from wtforms import HiddenField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from siyu.core.db import write_transaction
@@ -32,9 +33,9 @@ class CheckoutForm(FlaskForm):
 
 def _form() -> CheckoutForm:
     form = CheckoutForm()
-    form.payment_method.choices = [(p.name, str(p.label)) for p in kernel().available_providers()]
+    form.payment_method.choices = [SelectChoice(p.name, str(p.label)) for p in kernel().available_providers()]
     if not form.payment_method.data and form.payment_method.choices:
-        form.payment_method.data = form.payment_method.choices[0][0]
+        form.payment_method.data = form.payment_method.choices[0].value
     if not form.checkout_token.data:
         form.checkout_token.data = secrets.token_urlsafe(24)
     return form
