@@ -46,7 +46,7 @@ def _nav_links() -> list[NavLink]:
 def head_links() -> Markup:
     """The shop's and the plugins' stylesheet links and the icon, for ``<head>``."""
     def render() -> str:
-        links = [(url_for("static", filename="siyu.css"))] + [url_for(e, filename=f) for e, f in _stylesheets()]
+        links = [url_for("static", filename="siyu.css")] + [url_for(e, filename=f) for e, f in _stylesheets()]
         html = [Markup('<link rel="stylesheet" href="{}">').format(href) for href in links]
         html.append(Markup('<link rel="icon" href="{}" type="image/svg+xml">').format(
             url_for("static", filename="favicon.svg")))

@@ -14,12 +14,14 @@ from siyu.core.channels import WEB
 from siyu.core.models import Conversation, Member
 from siyu.storefront.context import db
 
-_UNREAD = (select(Conversation.unread_by_member)
-           .where(Conversation.member_id == Member.id, Conversation.channel == WEB)
-           .scalar_subquery())
-_MEMBER = select(Member, _UNREAD).where(Member.id == bindparam("member_id"))
-_UNREAD_ONLY = select(Conversation.unread_by_member).where(
-    Conversation.member_id == bindparam("member_id"), Conversation.channel == WEB)
+
+def _unread(member_id):
+    return select(Conversation.unread_by_member).where(
+        Conversation.member_id == member_id, Conversation.channel == WEB)
+
+
+_MEMBER = select(Member, _unread(Member.id).scalar_subquery()).where(Member.id == bindparam("member_id"))
+_UNREAD_ONLY = _unread(bindparam("member_id"))
 
 
 def load_member(user_id: str) -> Member | None:
