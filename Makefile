@@ -6,7 +6,7 @@ PORT ?= 5000
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/setup.cfg)))
 export SIYU_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-alone test-sqlite test-postgres install install-test i18n-extract i18n-compile hooks-doc bench bench-scale clean
+.PHONY: run test test-alone wheels test-sqlite test-postgres install install-test i18n-extract i18n-compile hooks-doc bench bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,12 @@ PLUGIN_NAMES := $(notdir $(patsubst %/,%,$(PLUGIN_DIRS)))
 
 test-alone: test-alone-core $(addprefix test-alone-,$(PLUGIN_NAMES))
 
-test-alone-%:
+test-alone-%: wheels
 	PYTHON=$(PYTHON) .ci/test-alone $*
+
+# The wheels of the core and every plugin, as `pip install` would get them (dist/).
+wheels: $(BIN)/python
+	rm -rf dist && $(BIN)/pip wheel --quiet --no-deps -w dist . $(PLUGIN_DIRS)
 
 hooks-doc: $(BIN)/python
 	$(BIN)/flask --app siyu.storefront siyu hooks-doc
