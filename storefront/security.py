@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -10,13 +11,56 @@ from flask import Flask
 
 
 def load_or_create_secret_key(instance_path: str) -> str:
-    """A random key generated into the instance folder on first run (never in the repo)."""
+    """A random key generated into the instance folder on first run (never in the repo).
+
+    Several workers may start at once on a new instance: each writes a complete key to a
+    temporary file of its own and links it into place; ``link`` refuses to replace an
+    existing file, so exactly one key wins and every process reads that one. The key file
+    is therefore never seen empty or half written.
+    """
     path = Path(instance_path) / "secret_key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    for _attempt in range(50):
+        key = _read_key(path)
+        if key:
+            return key
+        if key is None:
+            _create_key(path)
+            continue
+        time.sleep(0.1)  # an empty file: a writer without link support is still writing
+    raise RuntimeError(f"{path} is empty: delete it so that a new secret key is generated")
+
+
+def _read_key(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key beside ``path`` and link it into place unless another process won."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process's key is in place: everyone reads that one
+        except OSError:
+            # A file system without hard links: rename cannot refuse to replace, so claim
+            # the name exclusively first and fill it (readers wait while it is empty).
+            try:
+                claimed = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return
+            with os.fdopen(claimed, "w") as handle:
+                handle.write(temporary.read_text())
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def configure_cookies(app: Flask) -> None:
