@@ -20,9 +20,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from siyu.storefront.testing_pg import PostgresCluster, find_pg_bin
+from siyu.storefront.testing_pg import PostgresCluster, PostgresUnavailable, find_pg_bin
 
 _TEMPLATES: dict[tuple, str] = {}
+_PG_UNAVAILABLE: list[str] = []  # why the session's cluster could not start
 
 
 def _template_key(config: dict, plugins: list) -> tuple:
@@ -65,7 +66,12 @@ def postgresql_cluster() -> Iterator[PostgresCluster | None]:
     if find_pg_bin() is None:
         yield None
         return
-    cluster = PostgresCluster.start()
+    try:
+        cluster = PostgresCluster.start()  # leaves nothing running when it fails
+    except PostgresUnavailable as exc:  # e.g. psycopg not installed
+        _PG_UNAVAILABLE.append(str(exc))
+        yield None
+        return
     try:
         yield cluster
     finally:
@@ -83,9 +89,10 @@ def _make_app(request, tmp_path: Path, config: dict, plugins: list, backend: str
     if backend == "postgresql":
         cluster = request.getfixturevalue("postgresql_cluster")
         if cluster is None:
+            reason = _PG_UNAVAILABLE[-1] if _PG_UNAVAILABLE else "PostgreSQL server binaries not installed"
             if os.environ.get("CI"):
-                pytest.fail("PostgreSQL is required in CI but no server could be started")
-            pytest.skip("PostgreSQL server binaries not installed")
+                pytest.fail(f"PostgreSQL is required in CI but no server could be started: {reason}")
+            pytest.skip(reason)
         if key not in _TEMPLATES:
             _TEMPLATES[key] = cluster.create_database(f"tpl_{len(_TEMPLATES)}")
             tpl_app = create_app({**full, "DATABASE_URL": cluster.url(_TEMPLATES[key])}, plugins=plugins,

@@ -35,6 +35,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class PostgresUnavailable(RuntimeError):
+    """No throwaway cluster can be started here (no server binaries, or no psycopg)."""
+
+
 class PostgresCluster:
     def __init__(self, base_url: str, stop=None):
         self.base_url = base_url.rstrip("/")
@@ -47,30 +51,45 @@ class PostgresCluster:
 
     @classmethod
     def start(cls) -> "PostgresCluster":
+        """initdb + pg_ctl start in a new temporary folder; on any failure after the folder
+        exists the server (if it started) is stopped and the folder removed before raising."""
+        try:
+            import psycopg  # noqa: F401  (checked before anything is created)
+        except ImportError as exc:
+            raise PostgresUnavailable(
+                "psycopg is not installed (pip install 'psycopg[binary]'); no cluster was started") from exc
         bindir = find_pg_bin()
+        if bindir is None:
+            raise PostgresUnavailable("PostgreSQL server binaries (initdb, pg_ctl) not found")
         directory = Path(tempfile.mkdtemp(prefix="siyu-pg-"))
         data = directory / "data"
         run_as = []
-        if os.geteuid() == 0:
-            # initdb refuses to run as root: run the server as Debian's ``postgres`` user.
-            user = pwd.getpwnam("postgres")
-            os.chown(directory, user.pw_uid, user.pw_gid)
-            run_as = ["runuser", "-u", "postgres", "--"]
-        port = _free_port()
-        subprocess.run(run_as + [f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres",
-                                 "-E", "UTF8", "--no-locale"], check=True, capture_output=True)
-        options = (f"-h 127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=300")
-        subprocess.run(run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-o", options, "-w",
-                                 "-l", str(directory / "log"), "start"], check=True, capture_output=True)
 
         def stop():
-            subprocess.run(run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-                           capture_output=True)
+            if data.exists():
+                subprocess.run(run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
+                               capture_output=True)
             shutil.rmtree(directory, ignore_errors=True)
 
-        cluster = cls(f"postgresql+psycopg://postgres@127.0.0.1:{port}", stop)
-        cluster._wait()
+        try:
+            if os.geteuid() == 0:
+                # initdb refuses to run as root: run the server as Debian's ``postgres`` user.
+                user = pwd.getpwnam("postgres")
+                os.chown(directory, user.pw_uid, user.pw_gid)
+                run_as = ["runuser", "-u", "postgres", "--"]
+            port = _free_port()
+            subprocess.run(run_as + [f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres",
+                                     "-E", "UTF8", "--no-locale"], check=True, capture_output=True)
+            options = (f"-h 127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off "
+                       "-c full_page_writes=off -c max_connections=300")
+            subprocess.run(run_as + [f"{bindir}/pg_ctl", "-D", str(data), "-o", options, "-w",
+                                     "-l", str(directory / "log"), "start"], check=True, capture_output=True)
+            cluster = cls(f"postgresql+psycopg://postgres@127.0.0.1:{port}", stop)
+            cluster._wait()
+        except BaseException:
+            # Whatever failed (the server did not answer, Ctrl-C...), leave no server or folder.
+            stop()
+            raise
         return cluster
 
     def _wait(self, timeout: float = 30) -> None:
