@@ -13,7 +13,7 @@ import pytest
 from siyu.storefront.security import load_or_create_secret_key
 
 PROCESSES = 8
-ROUNDS = 12
+ROUNDS = 40
 
 
 def _worker(barrier, folder, results):
