@@ -17,7 +17,8 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from siyu.core.errors import SiyuError
-from siyu.storefront.api.auth import authenticate, current_api_staff, require_role
+from siyu.storefront.api.auth import (api_caller, authenticate, bearer_token, current_api_staff, require_role,
+                                      token_required)
 from siyu.storefront.api.schemas import ProblemSchema
 from siyu.storefront.extensions import csrf
 
@@ -134,4 +135,5 @@ def init_app(app: Flask) -> None:
         return render_template("api/docs.html", spec=api.spec.to_dict())
 
 
-__all__ = ["require_role", "current_api_staff", "problem", "init_app"]
+__all__ = ["require_role", "current_api_staff", "problem", "init_app", "token_required", "bearer_token",
+           "api_caller"]

@@ -1,4 +1,5 @@
-"""JSON API under ``/api/v1/curation``, for staff API tokens (``Authorization: Bearer …``).
+"""JSON API under ``/api/v1/curation``, for staff API tokens (``Authorization: Bearer …``,
+checked by the storefront's ``token_required`` like every API endpoint).
 
 Errors are problem objects (``application/problem+json``) with a 4xx status: publishing into a
 full catalog answers 409 with a title naming the cap and ``suggest`` listing products to take
@@ -6,20 +7,14 @@ out. Token-authenticated, so exempt from the cookie CSRF check.
 """
 from __future__ import annotations
 
-import hashlib
-from datetime import timedelta
-
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from siyu.core.db import utcnow, write_transaction
 from siyu.core.errors import SiyuError, ValidationError
-from siyu.core.models import ApiToken, StaffUser
-from siyu.core.staff import may
+from siyu.storefront.api.auth import token_required
 from siyu.storefront.context import db, kernel
-from siyu.storefront.errors import problem_response
 from siyu.storefront.extensions import csrf
 from siyu_curation import service
 from siyu_curation.models import CurationItem
@@ -28,35 +23,9 @@ bp = Blueprint("curation_api", __name__, url_prefix="/api/v1/curation")
 csrf.exempt(bp)
 
 
-def _authenticate():
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or len(header) > 300:
-        return None
-    digest = hashlib.sha256(header[7:].strip().encode()).hexdigest()
-    row = db().execute(select(ApiToken, StaffUser).join(StaffUser, StaffUser.id == ApiToken.staff_id)
-                       .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None),
-                              StaffUser.active.is_(True))).first()
-    if row is None:
-        return None
-    token, staff = row
-    if token.last_used_at is None or token.last_used_at < utcnow() - timedelta(minutes=5):
-        with write_transaction(db()):  # throttled so a busy client does not write on every call
-            db().execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=utcnow()))
-    return token, staff
-
-
-@bp.before_request
-def require_token():
-    found = _authenticate()
-    if found is None:
-        response = problem_response(401, _("A valid API token is required."))
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    g.api_token, g.api_staff = found
-    # A token never carries more than its own role, nor more than its staff member's.
-    if not may(g.api_staff, "agent") or g.api_token.role not in ("agent", "owner"):
-        return problem_response(403, _("This token may not do that."))
-    return None
+# The storefront's one API token check (the same as /api/v1's): 401/403 as JSON problems,
+# then g.api_staff and g.api_role; a token never carries more than its staff member's role.
+bp.before_request(token_required("agent"))
 
 
 @bp.errorhandler(SiyuError)
