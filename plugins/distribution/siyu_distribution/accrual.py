@@ -22,14 +22,37 @@ from siyu_distribution.models import (
 )
 
 
+def earning_chain(chain: list[int | None], known: dict[int, Distributor], buyer_member_id: int,
+                  self_purchase: bool) -> list[int | None]:
+    """The distributor who earns at each tier of ``chain`` (``None``: that tier earns nothing).
+
+    - Nobody earns twice on one order: a distributor met again higher up (a cycle in the
+      recruiter tree, or a frozen upline that names someone twice) earns at the nearest tier only.
+    - Self-purchase off: the buyer earns at no tier, wherever he sits in the chain (buying
+      through a recruit's link is still his own purchase). Self-purchase on: he earns at the
+      tier where he sits, once.
+    - A tier that earns nothing is not passed on to anyone.
+    """
+    earning: list[int | None] = []
+    for distributor_id in chain:
+        distributor = known.get(distributor_id) if distributor_id is not None else None
+        if distributor is None or distributor_id in earning or \
+                (not self_purchase and distributor.member_id == buyer_member_id):
+            earning.append(None)
+        else:
+            earning.append(distributor_id)
+    return earning
+
+
 def accrue(session: Session, order: Order, settings: config.Settings) -> list[LedgerEntry]:
     """Write the pending commission of a paid order, one entry per earning tier."""
     attribution = session.get(OrderAttribution, order.id)
     if attribution is None or (attribution.self_purchase and not settings.self_purchase):
-        return []
-    chain = [attribution.distributor_id, attribution.tier2_id, attribution.tier3_id][:settings.depth]
+        return []  # bought through his own link: nobody earns on it
+    frozen = [attribution.distributor_id, attribution.tier2_id, attribution.tier3_id][:settings.depth]
     known = {d.id: d for d in session.scalars(
-        select(Distributor).where(Distributor.id.in_([d for d in chain if d is not None])))}
+        select(Distributor).where(Distributor.id.in_([d for d in frozen if d is not None])))}
+    chain = earning_chain(frozen, known, order.member_id, settings.self_purchase)
     lines = [Line(pid, total) for pid, total in session.execute(
         select(OrderLine.product_id, OrderLine.total).where(OrderLine.order_id == order.id)
         .order_by(OrderLine.id))]
@@ -39,11 +62,12 @@ def accrue(session: Session, order: Order, settings: config.Settings) -> list[Le
     overrides = {r.product_id: (r.tier1_bps, r.tier2_bps, r.tier3_bps) for r in session.scalars(
         select(ProductRate).where(ProductRate.product_id.in_(product_ids)))} if product_ids else {}
     nets = net_lines(lines, [tuple(a) for a in adjustments], order.total)
-    levels = [known[d].level if d in known else 1 for d in chain]
+    # Rates follow the frozen chain, so a tier that earns nothing changes no other tier's share.
+    levels = [known[d].level if d in known else 1 for d in frozen]
     earned = tier_commissions(nets, lines, [settings.rates_for_level(level) for level in levels], overrides)
     base, entries = sum(nets), []
     for tier, (distributor_id, amount) in enumerate(zip(chain, earned), start=1):
-        distributor = known.get(distributor_id)
+        distributor = known.get(distributor_id) if distributor_id is not None else None
         if amount <= 0 or distributor is None or distributor.status != Status.APPROVED.value:
             continue  # a suspended recruiter's share is not passed on to anyone
         entries.append(ledger.entry(

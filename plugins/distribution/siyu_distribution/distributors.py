@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ CODE_LENGTH = 10
 CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 MAX_LINKS = 20
 MAX_TEAM_WALK = 10_000  # a tree deeper than this is corrupt; stop instead of looping
+TREE_LOCK = 0x44_49_53_54  # "DIST": one advisory lock key for moves in the recruiter tree
 
 
 def new_code() -> str:
@@ -63,13 +64,16 @@ def apply(session: Session, member: Member, *, motivation: str = "", display_nam
     recruiter = approved_link(session, invite_code)
     try:
         with write_transaction(session):
+            if recruiter is not None:
+                _lock_tree(session)  # a rejected applicant may already have a team (moved by the owner)
             existing = session.scalar(select(Distributor).where(Distributor.member_id == member.id)
                                       .with_for_update())
             if existing is not None and existing.status != Status.REJECTED.value:
                 raise InvalidTransition(_l("You have already applied."))
             row = existing or Distributor(member_id=member.id)
-            if recruiter is not None and recruiter.distributor_id != row.id:
-                row.recruiter_id = recruiter.distributor_id
+            if recruiter is not None and recruiter.distributor_id != row.id and \
+                    (row.id is None or row.id not in upline_ids(session, recruiter.distributor_id, MAX_TEAM_WALK)):
+                row.recruiter_id = recruiter.distributor_id  # an invite from one's own team is ignored
             row.status, row.reason, row.decided_at = Status.APPLIED.value, "", None
             row.motivation, row.display_name = motivation, display_name or member.name or ""
             row.applied_at = utcnow()
@@ -145,6 +149,7 @@ def set_level(session: Session, distributor_id: int, level: int) -> None:
 def set_recruiter(session: Session, distributor_id: int, recruiter_id: int | None) -> None:
     """Move a distributor in the tree; a move that would make a cycle is refused."""
     with write_transaction(session):
+        _lock_tree(session)
         row = session.scalar(select(Distributor).where(Distributor.id == distributor_id).with_for_update())
         if row is None:
             raise NotFound(_l("Distributor not found."))
@@ -156,6 +161,16 @@ def set_recruiter(session: Session, distributor_id: int, recruiter_id: int | Non
                 raise ValidationError(_l("A distributor cannot be recruited by their own team."),
                                       fields={"recruiter": _l("would make a cycle")})
         row.recruiter_id = recruiter_id
+
+
+def _lock_tree(session: Session) -> None:
+    """Serialise moves in the recruiter tree (SQLite writers are serialised already).
+
+    Each move checks the new recruiter's upline for a cycle; two moves at once (A under B,
+    B under A) would each pass that check against the tree before the other, and make one.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TREE_LOCK})
 
 
 def upline_ids(session: Session, distributor_id: int, limit: int) -> list[int]:

@@ -11,7 +11,7 @@ from siyu.core.errors import SiyuError
 from siyu.core.models import Payment
 from siyu.core.orders import place_order
 from siyu.core.payments.webhooks import process_event
-from siyu_distribution import accrual, config, ledger, payouts
+from siyu_distribution import accrual, config, distributors, ledger, payouts
 from siyu_distribution.models import LedgerEntry
 from siyu.storefront.testing_checks import run_together
 
@@ -132,3 +132,28 @@ def test_the_database_refuses_to_change_ledger_rows(pg):
                 session.execute(text(sql))
     assert accruals(session) == 1
     session.close()
+
+
+def test_concurrent_moves_in_the_tree_never_make_a_cycle(pg):
+    """The owner moves A under B while another owner moves B under A: one move is refused."""
+    session = pg.db.Session()
+    pairs = [(make_distributor(pg, session), make_distributor(pg, session)) for _ in range(5)]
+    session.close()
+
+    for a, b in pairs:
+        def move(i, a=a, b=b):
+            s = pg.db.Session()
+            try:
+                mover, recruiter = (a, b) if i == 0 else (b, a)
+                return distributors.set_recruiter(s, mover.id, recruiter.id)
+            finally:
+                s.close()
+
+        results, errors = run_together(2, move)
+        assert len(results) == 1 and len(errors) == 1
+        assert isinstance(errors[0], SiyuError) and errors[0].status == 422
+        session = pg.db.Session()
+        assert distributors.upline_ids(session, a.id, 10) in ([b.id], [])
+        assert distributors.upline_ids(session, b.id, 10) in ([a.id], [])
+        assert len(distributors.upline_ids(session, a.id, 10) + distributors.upline_ids(session, b.id, 10)) == 1
+        session.close()
