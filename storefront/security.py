@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app, g, request, session
 
 
 def load_or_create_secret_key(instance_path: str) -> str:
@@ -98,6 +98,11 @@ def content_security_policy(config) -> str:
     ])
 
 
+PRIVATE = "private, no-store"
+#: Answers that never hold personal data, cacheable for everyone whoever asks.
+PUBLIC_ENDPOINTS = ("static", "media.file")
+
+
 def install_headers(app: Flask) -> None:
     csp = content_security_policy(app.config)
     secure = bool(app.config.get("SECURE_COOKIES", True))
@@ -111,11 +116,50 @@ def install_headers(app: Flask) -> None:
     ]
     if secure:
         defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    app.extensions["siyu_security_headers"] = defaults
 
     @app.after_request
     def security_headers(response):
-        # One pass over the response's headers instead of a scan per default (a view may
-        # have set its own policy, which wins).
-        present = {key.lower() for key, _value in response.headers}
-        response.headers.extend([(k, v) for k, v in defaults if k.lower() not in present])
-        return response
+        if personal_response():
+            keep_private(response)
+        return apply_headers(response, defaults)
+
+
+def apply_headers(response, defaults=None):
+    """Add the security headers a response lacks (a view may have set its own policy, which
+    wins); also used by the error pages, which must carry them whatever else failed."""
+    if defaults is None:
+        defaults = current_app.extensions.get("siyu_security_headers", ())
+    # One pass over the response's headers instead of a scan per default.
+    present = {key.lower() for key, _value in response.headers}
+    response.headers.extend([(k, v) for k, v in defaults if k.lower() not in present])
+    return response
+
+
+def personal_response() -> bool:
+    """Whether this answer may hold personal data, so no cache but the user's may keep it: the
+    API, the back office, and anything answered to a signed-in shopper or staff member,
+    core or plugin page alike. Decided without the database: from what this request already
+    loaded and from the session cookie (which says who is signed in before anyone loads them).
+    """
+    endpoint = request.endpoint or ""
+    if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
+        return False
+    path = request.path
+    if path.startswith("/api/") or path == "/admin" or path.startswith("/admin/"):
+        return True
+    user = g.get("_login_user")  # Flask-Login's member, when this request loaded it
+    if user is not None and getattr(user, "is_authenticated", False):
+        return True
+    if g.get("staff") is not None:
+        return True
+    # ``in`` reads the cookie's data without marking the session accessed (no Vary: Cookie).
+    return "_user_id" in session
+
+
+def keep_private(response) -> None:
+    """``Cache-Control: private, no-store`` unless the view chose a policy that already keeps
+    shared caches out (``private`` or ``no-store``, e.g. a poster download kept 5 minutes)."""
+    chosen = (response.headers.get("Cache-Control") or "").lower()
+    if "private" not in chosen and "no-store" not in chosen:
+        response.headers["Cache-Control"] = PRIVATE
