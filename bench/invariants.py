@@ -37,9 +37,11 @@ CORE = {
         SELECT number, status, refunded_amount, total FROM orders WHERE
             (status IN ('placed', 'paid', 'cancelled') AND refunded_amount <> 0)
             OR (status = 'partially_refunded' AND NOT (refunded_amount > 0 AND refunded_amount < total))
+            OR (status IN ('shipped', 'completed') AND refunded_amount >= total AND total > 0)
             OR (status = 'refunded' AND refunded_amount <> total)""",
     "every paid order has one succeeded payment": """
-        SELECT o.number FROM orders o WHERE o.status IN ('paid', 'partially_refunded', 'refunded')
+        SELECT o.number FROM orders o WHERE o.status IN ('paid', 'partially_refunded', 'shipped', 'completed',
+                                                         'refunded')
             AND (SELECT COUNT(*) FROM payments p WHERE p.order_id = o.id AND p.status = 'succeeded') <> 1""",
     "an unpaid order has no succeeded payment unless flagged for refund": """
         SELECT o.number FROM orders o JOIN payments p ON p.order_id = o.id
@@ -59,7 +61,7 @@ PLUGINS = {
         "a used coupon belongs to a paid order": """
             SELECT c.id, o.status FROM coupons_coupons c LEFT JOIN orders o ON o.id = c.order_id
             WHERE c.status = 'used' AND (o.id IS NULL OR o.status NOT IN
-                ('paid', 'partially_refunded', 'refunded'))""",
+                ('paid', 'partially_refunded', 'shipped', 'completed', 'refunded'))""",
     },
     "distribution_ledger": {
         "held commission = payouts awaiting payment": """

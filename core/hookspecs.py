@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     import pluggy
     from sqlalchemy.orm import Session
 
-    from siyu.core.models import Member, Message, Order, Payment, Product, Refund
+    from siyu.core.models import AfterSale, Member, Message, Order, Payment, Product, Refund, Shipment
     from siyu.core.pricing import Adjustment, PricedCart
 
 
@@ -279,6 +279,52 @@ def on_order_cancelled(session: "Session", order: "Order", reason: str) -> None:
     ``payment_failed`` or ``expired``); its stock is already released.
 
     In the cancelling transaction: release coupon reservations and similar holds.
+    """
+
+
+# ------------------------------------------------------------------------ fulfilment
+
+
+@hookspec
+def on_order_shipped(session: "Session", order: "Order", shipment: "Shipment") -> None:
+    """A parcel left (or a pickup order was handed over): ``shipment`` carries its carrier,
+    tracking number and lines with quantities.
+
+    Runs for every new shipment, once (an import run twice adds nothing); ``order.status``
+    is ``shipped`` when this shipment completed the order, and stays ``paid`` /
+    ``partially_refunded`` while lines are still to ship. In the shipping transaction:
+    raising aborts the shipment and nothing is written.
+    """
+
+
+@hookspec
+def on_order_completed(session: "Session", order: "Order", how: str) -> None:
+    """An order completed (``order.completed_at`` is set): ``how`` is ``member`` (the shopper
+    confirmed receipt), ``auto`` (``auto_complete_days`` after shipping) or ``staff``.
+
+    Happens once per order. Count the order toward levels, start a return window, release
+    commission here. In the completing transaction: raising aborts the completion.
+    """
+
+
+@hookspec
+def on_after_sale_requested(session: "Session", order: "Order", after_sale: "AfterSale") -> None:
+    """A shopper asked for after-sales on one line: ``after_sale.kind`` is ``refund_only``
+    or ``return_refund``, with ``reason``, ``quantity`` and ``amount`` (never more than was
+    paid for the line).
+
+    In the request's transaction: raising refuses the request and nothing is written.
+    """
+
+
+@hookspec
+def on_after_sale_decided(session: "Session", order: "Order", after_sale: "AfterSale", decision: str) -> None:
+    """Staff decided an after-sales request: ``decision`` is ``approved`` or ``rejected``
+    (``after_sale.decision_note`` holds the reason given to the shopper).
+
+    The refund itself comes later through the refund service, so ``on_order_refunded``
+    reverses commission and points as for any refund. In the decision's transaction:
+    raising aborts it and the request keeps its state.
     """
 
 

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.models import Member, Order, OrderStatus
+from siyu.core.models import PAID_STATES, Member, Order
 
-PAID = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.REFUNDED.value)
+PAID = PAID_STATES  # paid, shipped, completed, partially refunded, refunded
 
 
 def repurchase_rate(session: Session, since: datetime | None = None) -> tuple[int, int]:

@@ -147,8 +147,10 @@ def _new_order(kernel, member, priced: PricedCart, payment_method, token, locale
         order.lines.append(OrderLine(
             product_id=line.product.id, sku=line.sku, title_zh=line.product.title_zh,
             title_en=line.product.title_en, unit_price=line.unit_price, quantity=line.quantity,
-            subtotal=line.subtotal, total=line.total,
+            subtotal=line.subtotal, total=line.total, requires_shipping=line.product.requires_shipping,
         ))
+    # Nothing to deliver when every product is virtual; the checkout may choose pickup.
+    order.delivery_method = "express" if any(line.requires_shipping for line in order.lines) else "none"
     for adj in priced.adjustments:
         order.adjustments.append(OrderAdjustment(
             stage=adj.stage, source=adj.source, code=adj.code, label=str(adj.label),

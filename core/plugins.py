@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = (
     "siyu.core.default_plugins.payments",
     "siyu.core.default_plugins.migrations",
     "siyu.core.default_plugins.conversations",
+    "siyu.core.default_plugins.fulfilment",
 )
 
 

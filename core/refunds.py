@@ -98,8 +98,12 @@ def _complete(kernel, session: Session, refund: Refund, reference: str) -> None:
 
 def _apply(kernel, session: Session, order: Order, refund: Refund) -> None:
     order.refunded_amount += refund.amount
-    order.status = (OrderStatus.REFUNDED.value if order.refunded_amount >= order.total
-                    else OrderStatus.PARTIALLY_REFUNDED.value)
+    if order.refunded_amount >= order.total:
+        order.status = OrderStatus.REFUNDED.value
+    elif order.status == OrderStatus.PAID.value:
+        order.status = OrderStatus.PARTIALLY_REFUNDED.value
+    # A shipped or completed order keeps its state when part is refunded (an after-sales
+    # refund of one line): the lifecycle never moves back; refunded_amount tells the rest.
     session.flush()
     call_in_transaction(kernel.pm, "on_order_refunded", session=session, order=order, refund=refund)
 

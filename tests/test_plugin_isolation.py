@@ -18,6 +18,8 @@ from webhook_helpers import intent_event, post, sign
 from siyu.core import hookimpl
 from siyu.core.db import Base, write_transaction
 from siyu.core.errors import PluginError
+from siyu.core import after_sales
+from siyu.core.fulfilment import confirm_receipt, ship_order
 from siyu.core.member_rights import anonymise_member
 from siyu.core.models import Order, Payment, Product, Refund
 from siyu.core.orders import place_order
@@ -26,7 +28,8 @@ from siyu.core.refunds import refund_order
 
 #: on_order_refunded has a test of its own: the provider has already paid the money back.
 TRANSACTIONAL = ["cart_adjustments", "on_order_placed", "on_order_paid", "on_order_cancelled",
-                 "on_member_created", "on_member_anonymised", "on_member_interaction", "on_message_received"]
+                 "on_member_created", "on_member_anonymised", "on_member_interaction", "on_message_received",
+                 "on_order_shipped", "on_order_completed", "on_after_sale_requested", "on_after_sale_decided"]
 EN = {"Accept-Language": "en"}
 
 
@@ -105,7 +108,34 @@ def trigger(hook_name, app, kernel, db, member, arm):
         with pytest.raises(PluginError) as caught:
             anonymise_member(kernel, db, member.id)
         return caught.value
+    if hook_name in FULFILMENT:
+        return fulfilment_trigger(hook_name, kernel, db, member, product, arm)
     raise AssertionError(hook_name)
+
+
+FULFILMENT = ("on_order_shipped", "on_order_completed", "on_after_sale_requested", "on_after_sale_decided")
+
+
+def fulfilment_trigger(hook_name, kernel, db, member, product, arm):
+    """Ship, confirm receipt, ask for after-sales, decide: each through its service."""
+    order = paid_order(kernel, db, member, product, f"iso-{hook_name}")
+    if hook_name != "on_order_shipped":
+        ship_order(kernel, db, order, carrier_code="sf", tracking_number="SF1000001")
+    if hook_name == "on_after_sale_decided":
+        request = after_sales.request_after_sale(kernel, db, order, member, line_id=order.lines[0].id,
+                                                 kind="return_refund", reason="damaged")
+    arm()
+    with pytest.raises(PluginError) as caught:
+        if hook_name == "on_order_shipped":
+            ship_order(kernel, db, order, carrier_code="sf", tracking_number="SF1000001")
+        elif hook_name == "on_order_completed":
+            confirm_receipt(kernel, db, order, member)
+        elif hook_name == "on_after_sale_requested":
+            after_sales.request_after_sale(kernel, db, order, member, line_id=order.lines[0].id,
+                                           kind="return_refund", reason="damaged")
+        else:
+            after_sales.approve(kernel, db, request)
+    return caught.value
 
 
 @pytest.mark.parametrize("hook_name", TRANSACTIONAL)

@@ -5,7 +5,13 @@ from siyu.core.models.conversations import (
     Broadcast, CardActionResult, Conversation, MemberInteraction, Message,
 )
 from siyu.core.models.members import ApiToken, Member, StaffUser, Touch
-from siyu.core.models.orders import Order, OrderAdjustment, OrderLine, OrderStatus
+from siyu.core.models.orders import (
+    PAID_STATES, TO_SHIP_STATES, Order, OrderAdjustment, OrderLine, OrderStatus,
+)
+from siyu.core.models.fulfilment import (
+    AfterSale, AfterSaleKind, AfterSaleState, DeliveryMethod, MemberAddress, OrderDelivery, Shipment,
+    ShipmentLine,
+)
 from siyu.core.models.payments import Payment, PaymentStatus, Refund, RefundStatus, WebhookEvent
 from siyu.core.models.settings import Setting
 
@@ -13,5 +19,6 @@ __all__ = [
     "ApiToken", "Base", "Product", "ProductImage", "Member", "StaffUser", "Touch", "Order", "OrderLine",
     "OrderAdjustment", "OrderStatus", "Payment", "PaymentStatus", "Refund", "RefundStatus",
     "WebhookEvent", "Setting", "Broadcast", "CardActionResult", "Conversation", "MemberInteraction",
-    "Message",
+    "Message", "PAID_STATES", "TO_SHIP_STATES", "AfterSale", "AfterSaleKind", "AfterSaleState",
+    "DeliveryMethod", "MemberAddress", "OrderDelivery", "Shipment", "ShipmentLine",
 ]

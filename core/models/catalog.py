@@ -27,6 +27,8 @@ class Product(Base):
     stock: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: False for virtual products (a gift card, a course): no delivery at checkout.
+    requires_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from siyu.core.db import Base, UTCDateTime, utcnow
@@ -12,9 +12,22 @@ from siyu.core.db import Base, UTCDateTime, utcnow
 class OrderStatus(str, enum.Enum):
     PLACED = "placed"
     PAID = "paid"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     CANCELLED = "cancelled"
+
+
+#: Every state of an order that was paid. A partial refund moves ``paid`` to
+#: ``partially_refunded`` but leaves ``shipped`` and ``completed`` as they are (the refunded
+#: amount tells); a full refund ends in ``refunded``. See docs/fulfilment.md.
+PAID_STATES = (
+    OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.SHIPPED.value,
+    OrderStatus.COMPLETED.value, OrderStatus.REFUNDED.value,
+)
+#: Paid and not yet shipped: what the shop still has to send.
+TO_SHIP_STATES = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value)
 
 
 class Order(Base):
@@ -48,6 +61,11 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(32))
     #: An unpaid order holds its stock until then.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: ``express``, ``pickup`` or ``none`` (see ``OrderDelivery`` for the address).
+    delivery_method: Mapped[str] = mapped_column(String(12), default="express")
+    #: When every shippable line had left (the automatic completion counts from here).
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
@@ -55,14 +73,11 @@ class Order(Base):
     adjustments: Mapped[list["OrderAdjustment"]] = relationship(
         back_populates="order", order_by="OrderAdjustment.id", cascade="all, delete-orphan"
     )
+    delivery: Mapped["OrderDelivery | None"] = relationship(cascade="all, delete-orphan")
 
     @property
     def is_paid(self) -> bool:
-        return self.status in (
-            OrderStatus.PAID.value,
-            OrderStatus.PARTIALLY_REFUNDED.value,
-            OrderStatus.REFUNDED.value,
-        )
+        return self.status in PAID_STATES
 
     @property
     def refundable_amount(self) -> int:
@@ -85,6 +100,8 @@ class OrderLine(Base):
     subtotal: Mapped[int] = mapped_column(Integer)
     #: After item-stage adjustments (member price...).
     total: Mapped[int] = mapped_column(Integer)
+    #: Copied from the product: a virtual product's line is never shipped.
+    requires_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -50,6 +50,8 @@ def status_label(status: str) -> str:
     labels = {
         "placed": _("Awaiting payment"),
         "paid": _("Paid"),
+        "shipped": _("Shipped"),
+        "completed": _("Completed"),
         "partially_refunded": _("Partially refunded"),
         "refunded": _("Refunded"),
         "cancelled": _("Cancelled"),

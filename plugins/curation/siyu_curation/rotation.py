@@ -20,7 +20,8 @@ from siyu.core.models import Order, OrderLine, OrderStatus, Product
 from siyu_curation import settings as plugin_settings
 from siyu_curation.models import CurationCatalog, CurationItem
 
-SOLD = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value)
+SOLD = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.SHIPPED.value,
+        OrderStatus.COMPLETED.value)
 REPURCHASE_DAYS = 365
 #: Candidates considered for a seat; the rest of a long tail never outsells a listed item.
 CANDIDATES = 50
