@@ -54,9 +54,11 @@ def head_links() -> Markup:
     return cached(("head", request.script_root, plugin_names()), render, CHROME)
 
 
-def nav_links() -> Markup:
-    """The plugins' navigation links for this shopper's locale and sign-in state."""
-    signed_in = bool(current_user.is_authenticated)
+def nav_links(signed_in: bool | None = None) -> Markup:
+    """The plugins' navigation links for this shopper's locale and sign-in state (given by
+    an error page, which must not load the member)."""
+    if signed_in is None:
+        signed_in = bool(current_user.is_authenticated)
 
     def render() -> str:
         shown = [link for link in _nav_links() if link.signed_in is None or link.signed_in == signed_in]

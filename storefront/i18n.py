@@ -4,16 +4,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale
-from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, gettext
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel, get_locale, gettext
 from flask_login import current_user
 
 from siyu.core import i18n as core_i18n
-from siyu.storefront.context import shop_settings
+from siyu.storefront.context import database_closed, shop_settings
 
 LOCALES = ("zh_CN", "en")
 LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+class _Nobody:
+    pass
+
+
+_NOBODY = _Nobody()
 
 
 def select_locale() -> str:
@@ -24,7 +31,10 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
-    member_locale = getattr(current_user, "locale", None)
+    if database_closed():  # an error page: the member's language only if already loaded
+        member_locale = vars(g.get("_login_user") or _NOBODY).get("locale")
+    else:
+        member_locale = getattr(current_user, "locale", None)
     if member_locale in LOCALES:
         return member_locale
     best = request.accept_languages.best_match(LOCALES + ("zh",))
@@ -65,4 +75,5 @@ def init_app(app: Flask, kernel) -> None:
     Babel().init_app(app, locale_selector=selected_locale, timezone_selector=select_timezone,
                      default_translation_directories=";".join(directories))
     core_i18n.set_resolver(gettext)
+    core_i18n.set_locale_resolver(get_locale)
     app.jinja_env.globals.update(LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES)
