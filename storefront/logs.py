@@ -1,8 +1,9 @@
 """The shop's log: every line with its time, level and logger name; repeated errors summarised.
 
 ``create_app`` installs this when the host has configured no logging of its own (no handler
-on the root logger, as under gunicorn or ``flask run``; ``LOG_SETUP = "siyu"`` installs it
-anyway, ``"host"`` never): one ``SummarisingHandler`` on the root logger, writing to standard
+on the root logger, as under gunicorn or ``flask run``; ``LOG_SETUP = "siyu"`` in siyu.cfg or
+``SIYU_LOG_SETUP=siyu`` installs it anyway, ``"host"`` never; ``LOG_REPEAT_WINDOW`` is the
+window in seconds, 60): one ``SummarisingHandler`` on the root logger, writing to standard
 error (the server's error log), so every logger of the shop and its plugins (``siyu.*``,
 ``siyu.payments``'s alarms among them) goes through it. A host with its own configuration
 can name the same handler class in it (``siyu.storefront.logs.SummarisingHandler``).
@@ -19,6 +20,7 @@ the same failure on every path of the shop counts as one.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import traceback
@@ -84,8 +86,9 @@ class SummarisingHandler(logging.StreamHandler):
             burst.counted += 1
             burst.last = now
             return
-        if burst is not None and burst.counted:
-            self._write_count(burst, now)
+        if burst is not None:
+            if burst.counted:
+                self._write_count(burst, now)
             if now - burst.last < self.window:  # the burst goes on: count into a new window
                 burst.started, burst.last, burst.counted = now, now, 1
                 return
@@ -104,8 +107,7 @@ class SummarisingHandler(logging.StreamHandler):
         self._next_sweep = now + 1.0
         for burst in list(self._bursts.values()):
             if burst.counted and now - burst.started >= self.window:
-                self._write_count(burst, now)
-                burst.started, burst.counted = now, 0
+                self._write_count(burst, now)  # the window stays over: see ``emit``
 
     def _write_count(self, burst: _Burst, now: float) -> None:
         first = burst.first
@@ -140,17 +142,18 @@ class SummarisingHandler(logging.StreamHandler):
             super().close()
 
 
-def configure_logging(config) -> logging.Handler | None:
-    """Install the shop's logging (see the module's text); the handler, or ``None`` when the
-    host's configuration is kept. Once per process: later apps find it in place."""
-    setting = str(config.get("LOG_SETUP") or "auto").lower()
+def configure_logging(config, stream: Any = None) -> logging.Handler | None:
+    """Install the shop's logging (see the module's text) writing to ``stream`` (standard
+    error); the handler, or ``None`` when the host's configuration is kept. Once per
+    process: later apps find it in place."""
+    setting = str(config.get("LOG_SETUP") or os.environ.get("SIYU_LOG_SETUP") or "auto").lower()
     root = logging.getLogger()
     ours = next((h for h in root.handlers if getattr(h, "siyu_installed", False)), None)
     if ours is not None or setting in ("host", "off", "none", "false", "0"):
         return ours
     if setting == "auto" and root.handlers:
         return None
-    handler = SummarisingHandler(sys.stderr, window=float(config.get("LOG_REPEAT_WINDOW") or WINDOW))
+    handler = SummarisingHandler(stream or sys.stderr, window=float(config.get("LOG_REPEAT_WINDOW") or WINDOW))
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.siyu_installed = True  # type: ignore[attr-defined]
     root.addHandler(handler)

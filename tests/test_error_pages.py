@@ -11,14 +11,12 @@ one that the server refuses, so the session's transaction is really left aborted
 statement but ROLLBACK fails there. ``down`` keeps every later statement and the ROLLBACK
 failing too, as when the server is gone. Each test runs on SQLite and on PostgreSQL.
 """
-from contextlib import contextmanager
-
 import pytest
 from backoffice_helpers import bearer, make_staff
 from conftest import TOKEN, login, make_product
+from fault_helpers import failing_database, statements
 from flask import Blueprint
-from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
 from siyu.core import hookimpl
 from siyu.core import settings as core_settings
@@ -29,69 +27,6 @@ from siyu.storefront.context import db as request_db
 BUSY_ZH = "店铺现在有点忙，请稍后再试。"
 BUSY_EN = "The shop is busy right now. Please try again in a moment."
 BROKEN_ZH = "出了点问题，请重试。"
-
-
-class DatabaseFault:
-    """Fails the database from the ``skip + 1``-th statement after arming; records every
-    statement tried after that failure (making an error page must try none)."""
-
-    def __init__(self, engine, skip=0, down=False):
-        self.engine, self.skip, self.down = engine, skip, down
-        self.seen, self.failed, self.after_failure = 0, False, []
-
-    def _error(self, statement):
-        return OperationalError(statement, None, ConnectionError("injected: server closed the connection"))
-
-    def before_cursor_execute(self, conn, cursor, statement, parameters, context, executemany):
-        if self.failed:
-            self.after_failure.append(statement)
-            if self.down:
-                raise self._error(statement)
-            return
-        self.seen += 1
-        if self.seen <= self.skip:
-            return
-        self.failed = True
-        if conn.dialect.name == "postgresql":
-            try:  # the server refuses a statement: the transaction is aborted, as after a failed query
-                cursor.execute("SELECT 1 / 0")
-            except Exception:
-                pass
-        raise self._error(statement)
-
-    def rollback(self, conn):
-        if self.failed and self.down:
-            raise self._error("ROLLBACK")
-
-
-@contextmanager
-def failing_database(app, skip=0, down=False):
-    fault = DatabaseFault(app.extensions["siyu"].db.engine, skip, down)
-    engine = fault.engine
-    event.listen(engine, "before_cursor_execute", fault.before_cursor_execute)
-    event.listen(engine, "rollback", fault.rollback)
-    try:
-        yield fault
-    finally:
-        event.remove(engine, "before_cursor_execute", fault.before_cursor_execute)
-        event.remove(engine, "rollback", fault.rollback)
-
-
-@contextmanager
-def statements(app):
-    """Every statement the app's engine runs meanwhile (SQLite's own BEGIN left out)."""
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement != "BEGIN":
-            seen.append(statement)
-
-    engine = app.extensions["siyu"].db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 boom = Blueprint("boom", __name__)
