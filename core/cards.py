@@ -54,6 +54,11 @@ class CardType:
     summary: Callable[[dict], str] | None = None
     actions: dict[str, CardAction] = field(default_factory=dict)
     choices: Callable[[Session], list[CardChoice]] | None = None
+    #: A service notice about the member's own order (shipped, refunded), posted by the
+    #: shop with ``siyu.core.notices.post_notice``: sent under each channel's
+    #: ``notice_policy`` (WeChat: a template message), never under the marketing window.
+    #: Its payload names ``order_number`` (and ``order_id``); the chat links to the order.
+    service_notice: bool = False
 
     def summary_of(self, payload: dict) -> str:
         try:

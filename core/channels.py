@@ -66,11 +66,17 @@ class Channel:
     message is committed (raise :class:`DeliveryError` to mark it failed); the web channel
     delivers by storing. ``shows_cards`` is False for channels that only carry text: cards
     go out as their plain summary.
+
+    ``notice_policy`` governs service notices (a card type with ``service_notice``: order
+    shipped, refund sent), which are not customer-service messages: on WeChat they go out
+    as template messages, outside the 48-hour window and its quota, so they neither need
+    the window nor use it up. ``None``: no limit.
     """
 
     name: str
     label: Any
     policy: ProactivePolicy | None = None
+    notice_policy: ProactivePolicy | None = None
     external: bool = False
     shows_cards: bool = True
     options: dict = field(default_factory=dict)

@@ -102,12 +102,13 @@ def receive_message(kernel, session: Session, member: Member, text: str,
 def post_outbound(kernel, session: Session, conversation: Conversation, *, body: str,
                   kind: str = "text", card_type: str | None = None, payload: dict | None = None,
                   staff: StaffUser | None = None, now: datetime | None = None,
-                  broadcast_id: int | None = None) -> Message:
+                  broadcast_id: int | None = None, notice: bool = False) -> Message:
     """Store one outbound message inside the caller's transaction.
 
     The channel's window is checked and its quota reserved atomically; outside the window
-    the message is kept as ``undelivered`` with the reason. External channels deliver it
-    after the commit (``deliver_pending``).
+    the message is kept as ``undelivered`` with the reason. A service ``notice`` (order
+    shipped, refund sent) follows the channel's ``notice_policy`` instead. External channels
+    deliver it after the commit (``deliver_pending``).
     """
     now = ch.aware_now(now)
     channel = ch.get_channel(kernel, conversation.channel)
@@ -117,7 +118,7 @@ def post_outbound(kernel, session: Session, conversation: Conversation, *, body:
     elif not member_active:
         check = ch.SendCheck(False, "member_inactive", None, 0)
     else:
-        check = ch.reserve_send(session, conversation, channel.policy, now)
+        check = ch.reserve_send(session, conversation, channel.notice_policy if notice else channel.policy, now)
     delivery = ("pending" if channel.external else "delivered") if check.allowed else "undelivered"
     message = Message(conversation_id=conversation.id, direction="out",
                       author="staff" if staff is not None else "system",

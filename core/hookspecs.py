@@ -371,9 +371,10 @@ def register_channels(register: Callable[[Any], None]) -> None:
     ``policy`` (a ``ProactivePolicy``: how long after the member's last interaction the
     shop may still write, and how many messages per interaction; ``None`` for no limit),
     ``external`` and ``deliver(kernel, conversation, message)`` (called after the message
-    is committed; raise ``DeliveryError`` to mark it failed). The core's default plugin
-    registers ``web``, the storefront chat, with no limit. Called once per kernel.
-    Not in a transaction.
+    is committed; raise ``DeliveryError`` to mark it failed), and ``notice_policy`` for
+    service notices (order shipped, refund sent: WeChat's template messages, not bound to
+    the 48-hour window; ``None``: no limit). The core's default plugin registers ``web``,
+    the storefront chat, with no limit. Called once per kernel. Not in a transaction.
     """
 
 
@@ -385,11 +386,16 @@ def register_card_types(register: Callable[..., None]) -> None:
     A card type has ``name``, ``label``, ``render_member(payload, state)`` and
     ``render_agent(payload, state)`` returning escaped markup (``state`` maps the actions
     already performed to their results), ``summary(payload)`` (plain text for channels
-    without cards), ``actions`` (``{"claim": CardAction(label, handler)}``) and
-    ``choices(session)`` (ready-to-send cards the agent picks from). An action's
-    ``handler(session, member, message, payload)`` runs in the action's transaction and
-    returns a small JSON-able dict (``{"message": ...}``); it runs at most once per
-    (message, action, member): a repeat returns the stored result. Raise a ``SiyuError``
+    without cards), ``actions`` (``{"claim": CardAction(label, handler)}``),
+    ``choices(session)`` (ready-to-send cards the agent picks from) and ``service_notice``
+    (a notice about the member's own order, posted with ``siyu.core.notices.post_notice``
+    under each channel's ``notice_policy``; the core's order cards are ``order_shipped``,
+    ``order_completed``, ``after_sale_approved``, ``after_sale_rejected`` and
+    ``order_refunded``: a card type registered first under one of these names replaces
+    its look). An action's ``handler(session, member, message, payload)`` runs in the
+    action's transaction and returns a small JSON-able dict (``{"message": ...}``); it
+    runs at most once per (message, action, member): a repeat returns the stored result.
+    Raise a ``SiyuError``
     to refuse with a message. Rendering is a display call: a failure is logged and the
     card's summary is shown. Called once per kernel. Not in a transaction.
     """

@@ -26,6 +26,7 @@ DEFAULT_PLUGINS = (
     "siyu.core.default_plugins.migrations",
     "siyu.core.default_plugins.conversations",
     "siyu.core.default_plugins.fulfilment",
+    "siyu.core.default_plugins.order_notices",
 )
 
 

@@ -27,8 +27,21 @@ def card_view(message: Message, viewer: str, state: dict) -> dict:
             "message": str((done or {}).get("message", "")),
             "url": url_for("chat.card_action", message_id=message.id, action=name) if viewer == "member" else None,
         })
-    return {"html": str(cards.render(kernel(), message, viewer, state)), "actions": actions,
-            "label": str(card.label) if card else ""}
+    html = cards.render(kernel(), message, viewer, state)
+    if card is not None and card.service_notice:
+        html += order_link(message.payload or {}, viewer)
+    return {"html": str(html), "actions": actions, "label": str(card.label) if card else ""}
+
+
+def order_link(payload: dict, viewer: str) -> Markup:
+    """A service notice links to its order: the member's order page, or the back office's."""
+    if viewer == "member" and payload.get("order_number"):
+        url = url_for("account.order", number=str(payload["order_number"]))
+    elif viewer == "agent" and isinstance(payload.get("order_id"), int):
+        url = url_for("admin_orders.detail", order_id=payload["order_id"])
+    else:
+        return Markup("")
+    return Markup('<p class="notice-open"><a href="{}">{}</a></p>').format(url, _("View the order"))
 
 
 def message_views(messages: list[Message], viewer: str) -> list[dict]:
