@@ -5,6 +5,8 @@ import logging
 from typing import Any
 
 import pluggy
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from siyu.core.errors import PluginError, SiyuError
 from siyu.core.i18n import lazy_gettext as _l
@@ -16,13 +18,14 @@ def call_in_transaction(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any)
     """Call a hook inside a transaction; any failure aborts it (fail closed).
 
     A ``SiyuError`` a plugin raises on purpose (say, "this coupon has expired") passes
-    through as it is; anything else becomes a ``PluginError`` naming the plugin, and the
-    caller's transaction rolls back.
+    through as it is, and so does the database refusing or losing the connection (not the
+    plugin's fault: the shop answers 503, retry later); anything else becomes a
+    ``PluginError`` naming the plugin, and the caller's transaction rolls back.
     """
     hook = getattr(pm.hook, hook_name)
     try:
         return hook(**kwargs)
-    except SiyuError:
+    except (SiyuError, OperationalError, PoolTimeout):
         raise
     except Exception as exc:
         plugin = _plugin_in_traceback(hook, exc) or "a plugin"

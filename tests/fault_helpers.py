@@ -10,8 +10,8 @@ class DatabaseFault:
     """Fails the database from the ``skip + 1``-th statement after arming; records every
     statement tried after that failure (making an error page must try none)."""
 
-    def __init__(self, engine, skip=0, down=False):
-        self.engine, self.skip, self.down = engine, skip, down
+    def __init__(self, engine, skip=0, down=False, match=None):
+        self.engine, self.skip, self.down, self.match = engine, skip, down, match
         self.seen, self.failed, self.after_failure = 0, False, []
 
     def _error(self, statement):
@@ -22,6 +22,8 @@ class DatabaseFault:
             self.after_failure.append(statement)
             if self.down:
                 raise self._error(statement)
+            return
+        if self.match is not None and self.match not in statement:
             return
         self.seen += 1
         if self.seen <= self.skip:
@@ -40,8 +42,10 @@ class DatabaseFault:
 
 
 @contextmanager
-def failing_database(app, skip=0, down=False):
-    fault = DatabaseFault(app.extensions["siyu"].db.engine, skip, down)
+def failing_database(app, skip=0, down=False, match=None):
+    """Fail the ``skip + 1``-th statement (containing ``match``, if given) and, when ``down``,
+    every one after it."""
+    fault = DatabaseFault(app.extensions["siyu"].db.engine, skip, down, match)
     engine = fault.engine
     event.listen(engine, "before_cursor_execute", fault.before_cursor_execute)
     event.listen(engine, "rollback", fault.rollback)

@@ -13,7 +13,7 @@ failing too, as when the server is gone. Each test runs on SQLite and on Postgre
 """
 import pytest
 from backoffice_helpers import bearer, make_staff
-from conftest import TOKEN, login, make_product
+from conftest import TOKEN, add_to_cart, login, make_product
 from fault_helpers import failing_database, statements
 from flask import Blueprint
 from sqlalchemy import text
@@ -51,6 +51,11 @@ class BoomPlugin:
     @hookimpl
     def register_blueprints(self, register):
         register(boom)
+
+    @hookimpl
+    def cart_adjustments(self, session, stage):
+        session.execute(text("SELECT 'pricing plugin reads'"))  # as a member-price plugin would
+        return None
 
 
 @pytest.fixture
@@ -199,3 +204,17 @@ def test_a_404_is_rendered_without_the_database(shop):
         english = client.get("/no-such-page", headers={"Accept-Language": "en"})
     assert_error_page(english, 404, "We could not find that page.", lang="en")
     assert seen == []
+
+
+@pytest.mark.parametrize("down", [False, True], ids=["aborted-transaction", "server-down"])
+def test_an_outage_inside_a_plugins_transactional_hook_is_a_503_not_the_plugins_fault(shop, down):
+    """Before: the cart answered 409 "the change could not be completed: <plugin> failed"."""
+    client = shop.test_client()
+    add_to_cart(client, shop.product_id)
+    assert client.get("/cart/").status_code == 200
+    with failing_database(shop, down=down, match="pricing plugin reads") as fault:
+        response = client.get("/cart/")
+    assert fault.failed
+    assert_error_page(response, 503, BUSY_ZH)
+    assert response.headers["Retry-After"] == "5"
+    assert client.get("/cart/").status_code == 200
