@@ -47,6 +47,13 @@ REASONS = {
     "changed_mind": _l("Changed my mind"),
     "other": _l("Other"),
 }
+KINDS = {"refund_only": _l("Refund only"), "return_refund": _l("Return and refund")}
+STATES = {
+    "requested": _l("Awaiting the shop's reply"), "approved": _l("Approved: refund on its way"),
+    "awaiting_return": _l("Approved: please send the goods back"), "returned": _l("Goods on their way back"),
+    "received": _l("Goods received: refund on its way"), "refunded": _l("Refunded"),
+    "rejected": _l("Rejected"), "withdrawn": _l("Withdrawn"),
+}
 REQUESTABLE = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.SHIPPED.value,
                OrderStatus.COMPLETED.value)
 
@@ -121,7 +128,7 @@ def _line(order: Order, line_id: Any) -> OrderLine:
 
 
 def _new_request(session, order, line, kind, reason, note, quantity, amount, photos) -> AfterSale:
-    if order.status not in REQUESTABLE or not _within_window(session, order):
+    if order.status not in REQUESTABLE or not within_window(session, order):
         raise InvalidTransition(_l("After-sales can no longer be requested for this order."))
     if session.scalar(select(AfterSale.id).where(AfterSale.order_line_id == line.id,
                                                   AfterSale.state.in_(OPEN_AFTER_SALE_STATES)).limit(1)):
@@ -166,7 +173,7 @@ def _int(value: Any, default: int) -> int | None:
         return None
 
 
-def _within_window(session: Session, order: Order) -> bool:
+def within_window(session: Session, order: Order) -> bool:
     if order.status != OrderStatus.COMPLETED.value or order.completed_at is None:
         return True
     from datetime import timedelta

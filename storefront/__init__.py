@@ -25,6 +25,8 @@ CORE_BLUEPRINTS = (
     "siyu.storefront.views.webhooks",
     "siyu.storefront.views.locale",
     "siyu.storefront.views.chat",
+    "siyu.storefront.views.addresses",
+    "siyu.storefront.views.after_sales",
 )
 
 

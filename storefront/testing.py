@@ -9,6 +9,8 @@
 - ``register_plugin``: register a plugin object into the running app for request-time hooks.
 - ``localstripe``: a fake Stripe server on 127.0.0.1; ``stripe_app`` uses it.
 - ``live_server``: the app served on 127.0.0.1 from a thread, for webhooks and browsers.
+- ``give_address(session, member)``: a default delivery address, which the checkout needs
+  for goods that ship.
 """
 from __future__ import annotations
 
@@ -24,6 +26,18 @@ from siyu.storefront.testing_pg import PostgresCluster, PostgresUnavailable, fin
 
 _TEMPLATES: dict[tuple, str] = {}
 _PG_UNAVAILABLE: list[str] = []  # why the session's cluster could not start
+
+
+#: A valid mainland address (杭州市西湖区) for tests whose shoppers buy goods that ship.
+TEST_ADDRESS = {"recipient": "王小明", "phone": "13812345678", "province_code": "330000",
+                "city_code": "330100", "district_code": "330106", "street": "文三路 90 号 501"}
+
+
+def give_address(session, member, **changes):
+    """Add a default delivery address to ``member``'s address book and return it."""
+    from siyu.core.addresses import add_address
+
+    return add_address(session, member, {**TEST_ADDRESS, **changes}, make_default=True)
 
 
 def _template_key(config: dict, plugins: list) -> tuple:

@@ -10,6 +10,7 @@ from siyu.core import settings
 from siyu.core.db import write_transaction
 from siyu.core.members import sign_up
 from siyu.core.models import Product
+from siyu.storefront.testing import give_address
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -37,7 +38,10 @@ def products(db):
 
 @pytest.fixture
 def member(kernel, db):
-    return sign_up(kernel, db, email="buyer@example.com", password="correct-horse", name="Buyer")
+    """A shopper with a default delivery address (the checkout needs one for goods that ship)."""
+    buyer = sign_up(kernel, db, email="buyer@example.com", password="correct-horse", name="Buyer")
+    give_address(db, buyer)
+    return buyer
 
 
 def login(client, email="buyer@example.com", password="correct-horse"):

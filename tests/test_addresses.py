@@ -59,7 +59,14 @@ def test_the_data_is_dated_and_sourced():
     assert len(data.provinces) == 34 and regions.province("110000").name == "北京市"
 
 
-def test_one_default_which_moves_on_delete(kernel, db, member):
+@pytest.fixture
+def shopper(kernel, db):
+    """A member with an empty address book."""
+    return sign_up(kernel, db, email="new@example.com", password="password-123")
+
+
+def test_one_default_which_moves_on_delete(kernel, db, shopper):
+    member = shopper
     first = addresses.add_address(db, member, ADDRESS)
     second = addresses.add_address(db, member, {**ADDRESS, "recipient": "李四"})
     assert first.is_default and not second.is_default
@@ -73,7 +80,8 @@ def test_one_default_which_moves_on_delete(kernel, db, member):
     assert updated.street == "新地址 1 号" and updated.is_default
 
 
-def test_another_members_address_is_not_found_and_the_book_is_capped(kernel, db, member):
+def test_another_members_address_is_not_found_and_the_book_is_capped(kernel, db, shopper):
+    member = shopper
     mine = addresses.add_address(db, member, ADDRESS)
     other = sign_up(kernel, db, email="o@example.com", password="password-123")
     for call in (lambda: addresses.get_address(db, other, mine.id),

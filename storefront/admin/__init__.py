@@ -97,6 +97,7 @@ def menu_for(staff: StaffUser) -> list[MenuItem]:
 
 def init_app(app: Flask) -> None:
     from siyu.storefront.admin import auth, dashboard, members, orders, plugins, products, settings, staff, tokens
+    from siyu.storefront.admin import delivery
 
     menu = [MenuItem("admin.dashboard", dashboard.TITLE, "agent", 0)]
     from siyu.storefront.admin import broadcasts, inbox  # conversations
@@ -106,7 +107,7 @@ def init_app(app: Flask) -> None:
         menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
     # The core's pages: (module, least role that sees the menu item, menu order).
     pages = [(orders, "agent", 10), (members, "agent", 20), (products, "agent", 30),
-             (settings, "owner", 900), (plugins, "owner", 910), (staff, "owner", 920), (tokens, "agent", 930)]
+             (settings, "owner", 900), (delivery, "owner", 905), (plugins, "owner", 910), (staff, "owner", 920), (tokens, "agent", 930)]
     for module, role, order in pages:
         app.register_blueprint(module.bp)
         menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))

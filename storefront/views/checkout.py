@@ -20,6 +20,7 @@ from siyu.core.models import OrderStatus, Payment, PaymentStatus
 from siyu.core.orders import cancel_order, order_for_member, place_order, settle_free_order
 from siyu.storefront.context import db, kernel
 from siyu.storefront.views.cart import priced_cart
+from siyu.storefront.views.delivery_form import delivery_context, delivery_inputs
 from siyu.storefront.views.helpers import get_cart, locale_code, save_cart
 from siyu.storefront.visitor import visitor_id
 
@@ -42,9 +43,11 @@ def _form() -> CheckoutForm:
 
 
 def _plugin_inputs() -> dict[str, str]:
-    """Fields that plugins added to the checkout form through the ``checkout_form`` slot."""
-    return {k: v for k, v in request.form.items()
-            if k not in ("csrf_token", "payment_method", "checkout_token")}
+    """Fields that plugins added to the checkout form through the ``checkout_form`` slot,
+    and the delivery choice (always made: see ``delivery_form.delivery_inputs``)."""
+    inputs = {k: v for k, v in request.form.items()
+              if k not in ("csrf_token", "payment_method", "checkout_token")}
+    return {**inputs, **delivery_inputs(request.form, get_cart())}
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -72,10 +75,11 @@ def checkout():
             save_cart({})
             return redirect(url_for("account.order", number=order.number))
         return redirect(url_for("checkout.pay", number=order.number))
-    cart = priced_cart()
+    inputs = delivery_inputs(request.args, get_cart())  # a changed choice is shown with its fee
+    cart = priced_cart(inputs)
     if not form.payment_method.choices:
         flash(_("This shop cannot take payments right now."), "warning")
-    return render_template("checkout/checkout.html", cart=cart, form=form)
+    return render_template("checkout/checkout.html", cart=cart, form=form, delivery=delivery_context(cart, inputs))
 
 
 def _start_payment(order) -> Payment | None:
