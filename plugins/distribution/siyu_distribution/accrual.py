@@ -1,4 +1,5 @@
-"""Commission on the ledger: accrue when paid, release after the return window, reverse on refunds.
+"""Commission on the ledger: accrue when paid, release once the return window after the order's
+completion has passed, reverse on refunds.
 
 Each function runs inside the caller's transaction (the payment's, the refund's) or its
 own (the release job), and costs a constant number of queries per tier: the upline was
@@ -9,11 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from siyu.core.db import utcnow, write_transaction
-from siyu.core.models import Order, OrderAdjustment, OrderLine, Refund
+from siyu.core.models import AfterSale, Order, OrderAdjustment, OrderLine, Refund
+from siyu.core.models.fulfilment import OPEN_AFTER_SALE_STATES
 
 from siyu_distribution import config, ledger
 from siyu_distribution.commission import Line, net_lines, reversal_target, tier_commissions
@@ -113,26 +115,40 @@ def reverse(session: Session, order: Order, refund: Refund) -> list[LedgerEntry]
     return entries
 
 
+def _releasable(cutoff: datetime):
+    """The order was completed (received, or completed automatically) at least the return
+    window ago, and no after-sales request on it is still open: the goods may still come back."""
+    open_request = exists().where(AfterSale.order_id == Order.id, AfterSale.state.in_(OPEN_AFTER_SALE_STATES))
+    return and_(Order.completed_at.is_not(None), Order.completed_at <= cutoff, ~open_request)
+
+
 def release_due(session: Session, settings: config.Settings, now: datetime | None = None,
                 limit: int = 1000) -> int:
-    """Move pending commission older than the return window to payable; returns entries moved.
+    """Move pending commission to payable once the return window, counted from the order's
+    completion, has passed; returns entries moved. An order not completed yet (not shipped,
+    not received) or with an after-sales request still open keeps its commission pending.
 
-    One short transaction per order, holding the order's row lock, so a refund of the same
-    order (which locks it too) sees either the pending or the released commission, never both.
+    The core stamps ``orders.completed_at`` in the transaction that runs
+    ``on_order_completed``, so that is what is read: an order completed while the plugin
+    was disabled counts the same. One short transaction per order, holding the order's row
+    lock, so a refund or an after-sales request on the same order (which lock it too) sees
+    either the pending or the released commission, never both.
     """
     now = now or utcnow()
     cutoff = now - settings.return_window
     due_orders = list(session.scalars(
-        select(LedgerEntry.order_id).where(LedgerEntry.bucket == Bucket.PENDING.value,
-                                           LedgerEntry.order_id.is_not(None))
+        select(LedgerEntry.order_id).join(Order, Order.id == LedgerEntry.order_id)
+        .where(LedgerEntry.bucket == Bucket.PENDING.value, _releasable(cutoff))
         .group_by(LedgerEntry.order_id)
-        .having(func.sum(LedgerEntry.amount) > 0, func.min(LedgerEntry.created_at) <= cutoff)
+        .having(func.sum(LedgerEntry.amount) > 0)
         .order_by(LedgerEntry.order_id).limit(limit)))
     session.rollback()
     moved = 0
     for order_id in due_orders:
         with write_transaction(session):
-            order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+            order = session.scalar(select(Order).where(Order.id == order_id, _releasable(cutoff)).with_for_update())
+            if order is None:
+                continue  # a request was opened since the list was read
             for d, t, currency, pending in session.execute(
                     select(LedgerEntry.distributor_id, LedgerEntry.tier, LedgerEntry.currency,
                            func.sum(LedgerEntry.amount))

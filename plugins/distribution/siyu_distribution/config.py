@@ -58,12 +58,13 @@ class SettingsSchema(marshmallow.Schema):
     cookie_days = fields.Integer(load_default=30, validate=validate.Range(1, 365), metadata={
         "label": _l("Referral window (days)"), "help": _l("How long a referral link click counts.")})
     return_days = fields.Integer(load_default=7, validate=validate.Range(0, 90), metadata={
-        "label": _l("Return window (days)"), "help": _l("Commission becomes payable after it.")})
+        "label": _l("Return window (days)"),
+        "help": _l("Counted from the order's completion; commission becomes payable after it.")})
     min_payout = fields.Integer(load_default=5000, validate=validate.Range(1, 100_000_000), metadata={
         "label": _l("Minimum withdrawal (minor units)"), "help": _l("5000 = ¥50.00.")})
     self_purchase = fields.Boolean(load_default=False, metadata={
         "label": _l("Commission on own purchases"),
-        "help": _l("Off: buying through your own link earns nothing.")})
+        "help": _l("Off: a distributor earns nothing on his own purchases, through his own link or a recruit's.")})
     require_training = fields.Boolean(load_default=False, metadata={
         "label": _l("Require training before approval"),
         "help": _l("Applicants must complete every required lesson.")})

@@ -121,3 +121,21 @@ def refund_order_now(kernel, session, order, amount, key):
         session.add(row)
     _complete(kernel, session, row, f"re_{key}")
     return row
+
+
+def complete(kernel, session, order, at=None):
+    """Ship the order (unless it has shipped) and have the buyer confirm receipt (runs on_order_shipped and
+    on_order_completed); ``at`` back-dates the completion, for return-window tests."""
+    from sqlalchemy import update
+
+    from siyu.core.fulfilment import confirm_receipt, ship_order
+    from siyu.core.models import TO_SHIP_STATES, Member, Order
+
+    order = fresh(session).get(Order, order.id)
+    if order.status in TO_SHIP_STATES:
+        ship_order(kernel, session, order, carrier_code="sf", tracking_number=f"SF{order.id:08d}")
+    confirm_receipt(kernel, session, order, session.get(Member, order.member_id))
+    if at is not None:
+        with write_transaction(session):
+            session.execute(update(Order).where(Order.id == order.id).values(completed_at=at))
+    return fresh(session).get(Order, order.id)

@@ -3,7 +3,9 @@ from datetime import timedelta
 
 import pytest
 from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import bind_to, fresh, make_distributor, make_product, member, paid_order, refund_order_now
+from dist_helpers import (
+    bind_to, complete, fresh, make_distributor, make_product, member, paid_order, refund_order_now,
+)
 from sqlalchemy import select, update
 
 from siyu.core.db import utcnow, write_transaction
@@ -48,6 +50,8 @@ def test_release_refund_and_payout(kernel, db, team):
     product = make_product(db, price=100000)
     order = paid_order(kernel, db, buyer, {product.id: 1})
     settings = config.load(db)
+    assert accrual.release_due(db, settings, utcnow() + timedelta(days=30)) == 0  # not received yet
+    complete(kernel, db, order)
     assert accrual.release_due(db, settings, utcnow() + timedelta(days=6)) == 0
     assert accrual.release_due(db, settings, utcnow() + timedelta(days=8)) == 2
     assert accrual.release_due(db, settings, utcnow() + timedelta(days=9)) == 0  # once
@@ -78,6 +82,7 @@ def test_partial_refund_before_release_reduces_pending(kernel, db, team):
     order = paid_order(kernel, db, buyer, {make_product(db, price=999).id: 1})
     refund(kernel, db, order, 333, "p1")
     assert ledger.balances(db, seller.id).pending == 100 - 33
+    complete(kernel, db, order)
     accrual.release_due(db, config.load(db), utcnow() + timedelta(days=8))
     assert ledger.balances(db, seller.id).payable == 67 and ledger.balances(db, seller.id).pending == 0
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import bind_to, fresh, make_distributor, make_product, member, paid_order
+from dist_helpers import bind_to, complete, fresh, make_distributor, make_product, member, paid_order
 from sqlalchemy import select, update
 
 from siyu.core import settings
@@ -68,6 +68,7 @@ def test_self_purchase_off_pays_the_buyer_at_no_tier(kernel, db, team, position,
         assert chain[position - 1] == team[buyer_role].id  # the buyer does sit at that tier
     assert earned(db, order) == {team[role].id: entries for role, entries in expected.items()}
     # ... and after the return window there is nothing for him to withdraw
+    complete(kernel, db, order)
     accrual.release_due(db, config.load(db), utcnow() + timedelta(days=8))
     buyer = team[buyer_role]
     assert ledger.balances(fresh(db), buyer.id).payable == 0

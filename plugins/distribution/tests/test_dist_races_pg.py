@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import bind_to, make_distributor, make_product, member, refund_order_now
+from dist_helpers import bind_to, complete, make_distributor, make_product, member, refund_order_now
 from sqlalchemy import func, select, text
 
 from siyu.core.db import utcnow, write_transaction
@@ -79,6 +79,7 @@ def test_refund_reverses_and_after_payout_leaves_a_negative_entry(pg):
     process_event(pg, session, succeeded("evt_refund", "pi_refund", 100000))
     refund_order_now(pg, session, order, 40000, "half-ish")
     assert ledger.balances(session, seller.id).pending == 6000
+    complete(pg, session, order)
     accrual.release_due(session, config.load(session), utcnow() + timedelta(days=8))
     payout = payouts.request_payout(session, seller.id, 6000, "CNY")
     payouts.approve(session, payout.id)
@@ -97,6 +98,7 @@ def test_concurrent_payout_requests_never_exceed_payable(pg):
     bind_to(session, buyer, seller)
     order = card_order(pg, session, buyer, 200000, "pi_payout")
     process_event(pg, session, succeeded("evt_payout", "pi_payout", 200000))
+    complete(pg, session, order)
     accrual.release_due(session, config.load(session), utcnow() + timedelta(days=8))
     assert ledger.payable(session, seller.id) == 20000
     session.close()
