@@ -1,4 +1,5 @@
-"""Uploaded media (product images) served from ``<instance>/media``."""
+"""Uploaded media (product images) served from ``<instance>/media``; private files (after-sales
+photos) kept apart in ``<instance>/private``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +13,12 @@ bp = Blueprint("media", __name__)
 
 def media_root() -> Path:
     return Path(current_app.instance_path) / "media"
+
+
+def private_root() -> Path:
+    """Files that are never public (after-sales photos): ``<instance>/private``, beside the
+    public media folder, served only by views that check who asks."""
+    return Path(current_app.instance_path) / "private"
 
 
 @bp.get("/media/<path:filename>")

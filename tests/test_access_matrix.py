@@ -4,6 +4,7 @@ Refused means a redirect to the right sign-in page, 401, 403 or 404 (another mem
 is simply not found); the rightful actor is never refused.
 """
 import io
+from pathlib import Path
 
 import pytest
 from backoffice_helpers import admin_csrf, bearer, make_staff, shop, staff_login
@@ -11,6 +12,7 @@ from conftest import TOKEN, csrf, login
 from marshmallow import Schema, fields
 
 from siyu.core import hookimpl
+from siyu.core.after_sales import request_after_sale
 from siyu.core.api_tokens import create_token
 from siyu.core.media import add_product_image
 
@@ -30,6 +32,13 @@ ADMIN = [  # (method, path, least role)
     ("POST", "/admin/plugins/gift/settings", "owner"),
     ("POST", "/admin/staff/{agent}/active", "owner"),
     ("POST", "/admin/tokens/{owner_token}/revoke", "owner"),  # an agent may revoke only their own
+    ("POST", "/admin/shipping/orders/{paid}/ship", "agent"),  # shipping moves goods, not money
+    ("GET", "/admin/after-sales/{after_sale}", "agent"),
+    ("GET", "/admin/after-sales/{after_sale}/photos/1", "agent"),
+    ("POST", "/admin/after-sales/{after_sale}/approve", "owner"),
+    ("POST", "/admin/after-sales/{after_sale}/reject", "owner"),
+    ("POST", "/admin/after-sales/{after_sale}/receive", "owner"),
+    ("POST", "/admin/after-sales/{after_sale}/refund", "owner"),
 ]
 API = [
     ("GET", "/api/v1/products/{tea}", "agent"),
@@ -40,6 +49,14 @@ API = [
     ("GET", "/api/v1/orders/{paid}/refunds", "owner"),
     ("POST", "/api/v1/orders/{paid}/refunds", "owner"),
     ("GET", "/api/v1/members/{a}", "agent"),
+    ("GET", "/api/v1/members/{a}/addresses", "agent"),
+    ("GET", "/api/v1/orders/{paid}/shipments", "agent"),
+    ("POST", "/api/v1/orders/{paid}/shipments", "agent"),
+    ("GET", "/api/v1/after-sales/{after_sale}", "agent"),
+    ("POST", "/api/v1/after-sales/{after_sale}/approve", "owner"),
+    ("POST", "/api/v1/after-sales/{after_sale}/reject", "owner"),
+    ("POST", "/api/v1/after-sales/{after_sale}/receive", "owner"),
+    ("POST", "/api/v1/after-sales/{after_sale}/refund", "owner"),
 ]
 MEMBER = [
     ("GET", "/orders/{number}"),
@@ -76,8 +93,12 @@ def world(app, kernel, db):
     owner, agent = make_staff(db, "owner"), make_staff(db, "agent")
     image = add_product_image(db, app.instance_path + "/media", s["tea"], b"GIF89a" + b"\0" * 20)
     owner_token, _secret = create_token(db, owner, "erp", "owner")
+    after_sale = request_after_sale(app.extensions["siyu"], db, s["b_paid"], s["b"],
+                                    line_id=s["b_paid"].lines[0].id, kind="refund_only", reason="other",
+                                    photos=[b"GIF89a" + b"\0" * 20], media_root=Path(app.instance_path) / "private")
     ids = {"paid": s["paid"].id, "placed": s["placed"].id, "a": s["a"].id, "tea": s["tea"].id,
-           "image": image.id, "agent": agent.id, "owner_token": owner_token.id, "number": s["placed"].number}
+           "image": image.id, "agent": agent.id, "owner_token": owner_token.id, "number": s["placed"].number,
+           "after_sale": after_sale.id}
     return {"ids": ids, "owner": owner, "agent": agent, "shop": s}
 
 
@@ -120,6 +141,9 @@ def test_api_routes(app, db, world, method, template, role):
     path = template.format(**world["ids"])
     client = app.test_client()
     body = {"json": {"amount": 100, "idempotency_key": "matrix-key-1"}} if path.endswith("/refunds") else {}
+    if method == "POST" and path.endswith(("/shipments", "/reject")):
+        body = {"json": {"carrier_code": "sf", "tracking_number": "SF1234567"}} \
+            if path.endswith("/shipments") else {"json": {"note": "matrix"}}
     assert send(client, method, path, **body).status_code == 401
     staff_login(client, world["owner"])  # cookies never authenticate API calls
     login(client, "a@example.com", "password-a1")

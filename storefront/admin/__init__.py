@@ -111,6 +111,13 @@ def init_app(app: Flask) -> None:
     for module, role, order in pages:
         app.register_blueprint(module.bp)
         menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
+    # Fulfilment: the to-ship queue and after-sales (agents see and ship, owners decide), carriers.
+    from siyu.storefront.admin import after_sales, carriers, shipping, shipping_import
+
+    for module, role, order in ((shipping, "agent", 12), (after_sales, "agent", 14), (carriers, "owner", 906)):
+        app.register_blueprint(module.bp)
+        menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
+    app.register_blueprint(shipping_import.bp)
     widgets: list[Widget] = []
     kernel_ = app.extensions["siyu"]
     kernel_.pm.hook.register_admin_menu(

@@ -29,7 +29,11 @@ RESOURCES = (
     ("siyu.storefront.api.orders", "/orders"),
     ("siyu.storefront.api.members", "/members"),
     ("siyu.storefront.api.refunds", "/refunds"),
+    ("siyu.storefront.api.shipments", "/shipments"),
+    ("siyu.storefront.api.after_sales", "/after-sales"),
 )
+#: Modules that add routes to another resource's blueprint (imported before registering).
+EXTENSIONS = ("siyu.storefront.api.addresses",)
 
 
 class SiyuApi(Api):
@@ -124,8 +128,10 @@ def init_app(app: Flask) -> None:
         _protect(blueprint)
         api.register_blueprint(blueprint, url_prefix=PREFIX + url_prefix)
 
-    # Import every resource first: refunds adds routes to the orders blueprint.
+    # Import every resource first: refunds and shipments add routes to the orders blueprint.
     modules = [(importlib.import_module(dotted), url_prefix) for dotted, url_prefix in RESOURCES]
+    for dotted in EXTENSIONS:
+        importlib.import_module(dotted)
     for module, url_prefix in modules:
         register(module.blp, url_prefix)
     app.extensions["siyu"].pm.hook.register_api(register=register)
