@@ -43,6 +43,8 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*n
 CHECKOUT = re.compile(r'name="checkout_token" type="hidden" value="([^"]+)"')
 DATA_CSRF = re.compile(r'data-csrf="([^"]+)"')
 PASSWORD = "load-test-password"
+ADDRESS = {"recipient": "王小明", "phone": "13812345678", "province_code": "330000", "city_code": "330100",
+           "district_code": "330106", "street": "文三路 90 号"}
 #: (action, weight): browsing dominates, as in a shop.
 MIX = [("home", 25), ("product", 25), ("cart_add", 15), ("checkout", 10), ("chat_post", 8),
        ("chat_poll", 10), ("checkin", 5), ("orders", 2)]
@@ -60,6 +62,7 @@ def prepare(instance: Path, database_url: str, shoppers: int) -> tuple[dict[int,
     from siyu.core.api_tokens import create_token
     from siyu.core.staff import create_staff
     from siyu.core.db import write_transaction
+    from siyu.core.addresses import add_address
     from siyu.core.members import sign_up
     from siyu.core.models import Product
     from siyu.storefront import create_app
@@ -76,7 +79,9 @@ def prepare(instance: Path, database_url: str, shoppers: int) -> tuple[dict[int,
             session.add(Product(sku=f"LOAD-{i}", title_zh=f"商品 {i}", title_en=f"Product {i}", price=990 + 100 * i,
                                 currency="CNY", stock=40 if i == 0 else 100_000, position=i))
     for i in range(shoppers):
-        sign_up(kernel, session, email=f"shopper{i}@example.com", password=PASSWORD, name=f"Shopper {i}")
+        # Each with a delivery address: the checkout needs one for goods that ship.
+        add_address(session, sign_up(kernel, session, email=f"shopper{i}@example.com", password=PASSWORD,
+                                     name=f"Shopper {i}"), ADDRESS)
     stock = {p.id: p.stock for p in session.query(Product).all()}
     owner = create_staff(session, email="owner@example.com", password=PASSWORD, role="owner", name="Owner")
     _row, secret = create_token(session, owner, "load test", "owner")

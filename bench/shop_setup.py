@@ -14,6 +14,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PRODUCTS = 30
 SHOPPER = ("shopper@bench.example", "bench-shopper-password")
+ADDRESS = {"recipient": "王小明", "phone": "13812345678", "province_code": "330000", "city_code": "330100",
+           "district_code": "330106", "street": "文三路 90 号"}
 REFERRAL_CODE = "benchref22"  # the plugin's alphabet, 10 characters
 CHANNEL_SCENE = "77"
 TAGS = ("备孕", "宝妈", "茶友", "老客", "直播间")
@@ -124,9 +126,11 @@ def add_people(siyu, session) -> None:
     """The shopper the pages are measured for, tagged by agents, and the distributor and
     channel the shopper arrived through (plugins that are not installed are skipped)."""
     from siyu.core.db import write_transaction
+    from siyu.core.addresses import add_address
     from siyu.core.members import sign_up
 
     shopper = sign_up(siyu, session, email=SHOPPER[0], password=SHOPPER[1], name="Bench shopper")
+    add_address(session, shopper, ADDRESS)  # the checkout needs one for goods that ship
     seller = sign_up(siyu, session, email="seller@bench.example", password=SHOPPER[1], name="Bench seller")
     with write_transaction(session):
         if siyu.pm.get_plugin("crm_tags") is not None:

@@ -98,6 +98,19 @@ def require(delivery: Delivery) -> Delivery:
     return delivery
 
 
+def attach_delivery(session: Session, member: Member, order, cart) -> None:
+    """In the checkout transaction: check the delivery ``cart.inputs`` chose and copy it onto
+    the order (422, nothing written, when it cannot be placed). The storefront's checkout
+    always chooses; an order placed without a choice (scripts, the API) keeps the method
+    ``place_order`` gave it and no address."""
+    if "delivery_method" not in cart.inputs:
+        return
+    chosen = require(resolve(session, member, cart.lines, cart.inputs))
+    order.delivery_method = chosen.method
+    order.delivery = snapshot(chosen)
+    session.flush()
+
+
 def snapshot(delivery: Delivery) -> OrderDelivery:
     """The order's copy of the chosen delivery (later edits never change a placed order)."""
     row = OrderDelivery(method=delivery.method)

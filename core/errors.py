@@ -49,8 +49,21 @@ class InvalidTransition(SiyuError):
 
 
 class PaymentError(SiyuError):
+    """The payment provider failed or did not answer (an outage, a timeout, an unexpected
+    answer): 502, the shop's gateway failed, not the shopper. Nothing was decided, so the
+    same action may be retried. A declined card is not an error of this kind: the checkout
+    answers that one with 402 itself."""
+
     code = "payment"
-    status = 402
+    status = 502
+
+
+class ProviderUnavailable(PaymentError):
+    """The provider could not be asked at all; retry later (503). A webhook answered so
+    is delivered again by the provider."""
+
+    code = "provider-unavailable"
+    status = 503
 
 
 class PluginError(SiyuError):

@@ -21,6 +21,7 @@ from siyu.core.hooks import call_in_transaction
 from siyu.core.models import (
     Member, Order, OrderAdjustment, OrderLine, OrderStatus, Payment, PaymentStatus, Product,
 )
+from siyu.core.delivery import attach_delivery
 from siyu.core.pricing import PricedCart, price_cart, validate_quantities
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -93,6 +94,7 @@ def place_order(
             order = _new_order(kernel, member, priced, payment_method, checkout_token, locale, visitor_id)
             session.add(order)
             session.flush()
+            attach_delivery(session, member, order, priced)
             call_in_transaction(kernel.pm, "on_order_placed", session=session, order=order, cart=priced)
     except IntegrityError:
         # The same checkout submitted concurrently: the other request placed it.

@@ -126,6 +126,34 @@ def refund_command(number, amount, key):
     click.echo(f"refund {refund.id} {refund.status}: {refund.amount} {refund.currency} (key {key})")
 
 
+@siyu_cli.command("payment-alarms")
+@click.option("--retry-refunds", is_flag=True, help="ask the provider again for pending automatic refunds")
+@with_appcontext
+def payment_alarms_command(retry_refunds):
+    """List open payment alarms (money taken for a cancelled order, unreadable intents) with
+    their refund's outcome; --retry-refunds retries pending automatic refunds (same key)."""
+    from siyu.core.errors import PaymentError
+    from siyu.core.models import Order, Refund
+    from siyu.core.payments.alarms import open_alarms
+    from siyu.core.refunds import pending_auto_refunds, send_auto_refund
+
+    failed = 0
+    if retry_refunds:
+        for refund in pending_auto_refunds(db()):
+            try:
+                send_auto_refund(kernel(), db(), refund)
+            except PaymentError as exc:
+                failed += 1
+                click.echo(f"refund {refund.id}: not completed yet: {exc.message}", err=True)
+    for alarm in open_alarms(db(), limit=1000):
+        order = db().get(Order, alarm.order_id)
+        refund = db().get(Refund, alarm.refund_id) if alarm.refund_id else None
+        outcome = f"refund {refund.status} {refund.amount} {refund.currency}" if refund else "no refund"
+        click.echo(f"{alarm.last_seen_at:%Y-%m-%d %H:%M} {order.number} {alarm.kind} x{alarm.occurrences}: {outcome}")
+    if failed:
+        raise click.ClickException(f"{failed} automatic refunds could not be completed yet")
+
+
 @siyu_cli.command("hooks-doc")
 @click.option("--check", is_flag=True, help="fail if docs/hooks.md is stale")
 @click.option("--output", default="docs/hooks.md", show_default=True)

@@ -81,7 +81,7 @@ def test_api_refund_retry_with_the_same_key_refunds_once(client, db, order, monk
     calls = lose_answer_once(monkeypatch)
     body = {"amount": 2500, "idempotency_key": "erp-refund-0001"}
     lost = client.post(f"/api/v1/orders/{order.id}/refunds", json=body, headers=auth)
-    assert lost.status_code == 402 and lost.mimetype == "application/problem+json"
+    assert lost.status_code == 502 and lost.mimetype == "application/problem+json"  # the provider failed
     again = client.post(f"/api/v1/orders/{order.id}/refunds", json=body, headers=auth)
     assert again.status_code == 201 and again.json["status"] == "succeeded"
     once_more = client.post(f"/api/v1/orders/{order.id}/refunds", json=body, headers=auth)

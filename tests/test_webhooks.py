@@ -8,8 +8,9 @@ from webhook_helpers import intent_event, post, sign
 
 from siyu.core import hookimpl
 from siyu.core.db import write_transaction
-from siyu.core.models import Order, Payment, Product, WebhookEvent
+from siyu.core.models import Order, Payment, Product, Refund, WebhookEvent
 from siyu.core.orders import place_order
+from siyu.core.payments.stripe_provider import StripeProvider
 
 
 @pytest.fixture
@@ -74,7 +75,8 @@ def test_bad_signatures_are_refused_with_no_writes(client, db, card_order, case)
     assert snapshot(db) == before
 
 
-def test_payment_failed_cancels_order_and_releases_stock(client, db, card_order):
+def test_payment_failed_cancels_order_and_releases_stock(client, db, card_order, monkeypatch):
+    monkeypatch.setattr(StripeProvider, "refund", lambda self, k, p, r, retry=False: "re_auto_1")
     product_id = card_order.lines[0].product_id
     fresh(db)
     assert db.get(Product, product_id).stock == 3
@@ -94,6 +96,8 @@ def test_payment_failed_cancels_order_and_releases_stock(client, db, card_order)
     assert db.get(Order, card_order.id).status == "cancelled"
     flagged = db.scalar(select(Payment).where(Payment.order_id == card_order.id))
     assert flagged.status == "succeeded" and "refund" in flagged.last_error
+    refund = db.scalar(select(Refund).where(Refund.order_id == card_order.id))
+    assert (refund.status, refund.amount, refund.provider_reference) == ("succeeded", 5000, "re_auto_1")
 
 
 def test_amount_mismatch_is_refused_and_not_recorded(client, db, card_order):

@@ -1,6 +1,6 @@
-"""Fulfilment's replaceable parts: the shipping fee at the ``fee`` stage, the delivery copied
-onto a placed order, and the completion sweep as a job (a scheduler, once there is one, or
-``flask siyu complete-orders`` runs it; pages sweep on read meanwhile)."""
+"""Fulfilment's replaceable parts: the shipping fee at the ``fee`` stage, and the completion
+sweep as the job ``complete_due_orders`` (for a scheduler, once there is one; until then the
+shopper's order pages sweep on read)."""
 from siyu.core import hookimpl
 from siyu.core.i18n import lazy_gettext as _l
 
@@ -19,22 +19,6 @@ def cart_adjustments(cart, stage, session, member):
         return None
     return [Adjustment(code="shipping", label=str(_l("Shipping")), amount=fee, source="siyu.shipping",
                        data={"province": chosen.province_code})]
-
-
-@hookimpl(trylast=True)
-def on_order_placed(session, order, cart):
-    # Checkouts that chose a delivery (the storefront always does) get it checked and copied;
-    # an order placed without one (the API, scripts) keeps the default method and no address.
-    if "delivery_method" not in cart.inputs:
-        return
-    from siyu.core import delivery
-    from siyu.core.models import Member
-
-    chosen = delivery.require(delivery.resolve(session, session.get(Member, order.member_id), cart.lines,
-                                               cart.inputs))
-    order.delivery_method = chosen.method
-    order.delivery = delivery.snapshot(chosen)
-    session.flush()
 
 
 def complete_due_orders(kernel) -> int:

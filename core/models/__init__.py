@@ -12,12 +12,15 @@ from siyu.core.models.fulfilment import (
     AfterSale, AfterSaleKind, AfterSaleState, DeliveryMethod, MemberAddress, OrderDelivery, Shipment,
     ShipmentLine,
 )
-from siyu.core.models.payments import Payment, PaymentStatus, Refund, RefundStatus, WebhookEvent
+from siyu.core.models.payments import (
+    Payment, PaymentAlarm, PaymentAlarmKind, PaymentStatus, Refund, RefundStatus, WebhookEvent,
+)
 from siyu.core.models.settings import Setting
 
 __all__ = [
     "ApiToken", "Base", "Product", "ProductImage", "Member", "StaffUser", "Touch", "Order", "OrderLine",
-    "OrderAdjustment", "OrderStatus", "Payment", "PaymentStatus", "Refund", "RefundStatus",
+    "OrderAdjustment", "OrderStatus", "Payment", "PaymentAlarm", "PaymentAlarmKind", "PaymentStatus",
+    "Refund", "RefundStatus",
     "WebhookEvent", "Setting", "Broadcast", "CardActionResult", "Conversation", "MemberInteraction",
     "Message", "PAID_STATES", "TO_SHIP_STATES", "AfterSale", "AfterSaleKind", "AfterSaleState",
     "DeliveryMethod", "MemberAddress", "OrderDelivery", "Shipment", "ShipmentLine",

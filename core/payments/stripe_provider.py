@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import stripe
 
+from siyu.core.errors import InvalidTransition, ProviderUnavailable
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Payment, PaymentStatus
+
+#: Errors that mean Stripe could not be asked or failed on its side: retry later (503).
+OUTAGE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 
 
 def client(config) -> stripe.StripeClient:
@@ -50,6 +54,7 @@ class StripeProvider:
         Returns ``{"status", "client_secret", "error"}``; ``requires_action`` means the
         browser must finish authentication (3-D Secure) with ``confirmCardPayment``.
         The order itself changes only when the signed webhook arrives.
+        A cancelled intent cannot be confirmed: that answers ``InvalidTransition`` (409).
         """
         stripe_client = client(kernel.config)
         try:
@@ -59,6 +64,12 @@ class StripeProvider:
         except stripe.CardError as exc:
             return {"status": "failed", "client_secret": payment.client_secret,
                     "error": exc.user_message or "card declined"}
+        except stripe.InvalidRequestError:
+            if self._status(stripe_client, payment.reference) == "canceled":
+                raise InvalidTransition(_l("This order was cancelled; it can no longer be paid.")) from None
+            raise
+        except OUTAGE as exc:
+            raise ProviderUnavailable(_l("The payment service did not answer. Please try again.")) from exc
         return {"status": intent.status, "client_secret": payment.client_secret, "error": None}
 
     def refund(self, kernel, payment, refund, retry: bool = False) -> str:
@@ -99,9 +110,26 @@ class StripeProvider:
             return None
         return client(kernel.config).v1.payment_intents.retrieve(reference).status
 
-    def cancel(self, kernel, payment) -> None:
-        """Best effort: a cancelled order's intent can no longer be paid."""
+    def cancel(self, kernel, payment) -> str | None:
+        """Cancel the payment's intent so it can never be paid; returns ``canceled``, or the
+        intent's state when Stripe refuses because the money is taken or being taken
+        (``succeeded``, ``processing``, ``requires_capture``). ``None`` without an API key.
+        Raises ``ProviderUnavailable`` when Stripe could not be asked: the caller must not
+        cancel the order then."""
+        if not kernel.config.get("STRIPE_SECRET_KEY"):
+            return None
+        stripe_client = client(kernel.config)
         try:
-            client(kernel.config).v1.payment_intents.cancel(payment.reference)
-        except stripe.StripeError:
-            pass
+            stripe_client.v1.payment_intents.cancel(payment.reference)
+            return "canceled"
+        except stripe.InvalidRequestError:  # not cancellable in its state: which one?
+            try:
+                return self._status(stripe_client, payment.reference)
+            except Exception as exc:  # noqa: BLE001
+                raise ProviderUnavailable(_l("The payment service did not answer. Please try again.")) from exc
+        except Exception as exc:  # noqa: BLE001 - an outage, a timeout, a refused key
+            raise ProviderUnavailable(_l("The payment service did not answer. Please try again.")) from exc
+
+    @staticmethod
+    def _status(stripe_client, reference: str) -> str:
+        return stripe_client.v1.payment_intents.retrieve(reference).status

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from siyu.core import metrics
+from siyu.core.payments import alarms
 from siyu.core.staff import may
 from siyu.storefront.admin import current_staff, staff_required
 from siyu.storefront.admin.auth import bp
@@ -53,5 +54,8 @@ def dashboard():
         }
         series = metrics.daily_revenue(db(), 30, now)
         chart = bar_chart([(d.strftime("%m-%d"), v) for d, v in series], height=140)
+    from siyu.storefront.admin.orders import alarm_rows
+
     return render_template("admin/dashboard.html", figures=figures, chart=chart,
-                           widgets=_widgets(staff), currency="CNY")
+                           widgets=_widgets(staff), currency="CNY",
+                           open_alarms=alarm_rows(alarms.open_alarms(db(), limit=10)))

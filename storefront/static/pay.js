@@ -48,7 +48,7 @@
             window.location.assign(result.return_url);
           });
         }
-        if (result.error || result.status === 'failed') {
+        if (result.error || result.status === 'failed' || result.title) {  // declined, or a problem (409, 502, 503)
           fail(result.error || result.title);
           setTimeout(function () { window.location.assign(result.return_url || form.dataset.return); }, 2500);
           return;

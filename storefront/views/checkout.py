@@ -1,6 +1,7 @@
 """Checkout, the card payment page and the live order status."""
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 
@@ -18,6 +19,7 @@ from siyu.core.db import write_transaction
 from siyu.core.errors import PaymentError, SiyuError, ValidationError
 from siyu.core.models import OrderStatus, Payment, PaymentStatus
 from siyu.core.orders import cancel_order, order_for_member, place_order, settle_free_order
+from siyu.core.payments.steps import confirm_payment
 from siyu.storefront.context import db, kernel
 from siyu.storefront.views.cart import priced_cart
 from siyu.storefront.views.delivery_form import delivery_context, delivery_inputs
@@ -96,7 +98,9 @@ def _start_payment(order) -> Payment | None:
     except (SiyuError, OperationalError):
         raise  # a database error is answered as one (503), not blamed on the provider
     except Exception as exc:  # provider unreachable: the order keeps its reservation
-        current_app.logger.exception("starting payment for %s failed", order.number)
+        logging.getLogger("siyu.payments").exception(
+            "starting the payment of order %s failed", order.number,
+            extra={"order_number": order.number, "payment_reference": "-", "payment_alarm": "-"})
         raise PaymentError(_("The payment service did not answer. Please try again.")) from exc
     return payment
 
@@ -124,14 +128,9 @@ def confirm_card(number: str):
                               fields={"payment_method": "invalid"})
     if order.status != OrderStatus.PLACED.value or order.payment_method != "stripe":
         raise ValidationError(_("This order cannot be paid any more."), fields={"order": order.status})
-    payment = _start_payment(order)
-    try:
-        result = kernel().provider("stripe").confirm(kernel(), payment, method)
-    except SiyuError:
-        raise
-    except Exception as exc:
-        current_app.logger.exception("confirming payment for %s failed", order.number)
-        raise PaymentError(_("The payment service did not answer. Please try again.")) from exc
+    _start_payment(order)
+    # Under the order's payment step: a concurrent cancel runs before or after, never across.
+    result = confirm_payment(kernel(), db(), order, method)
     result["return_url"] = url_for("checkout.payment_return", number=order.number)
     return jsonify(result), (402 if result["status"] == "failed" else 200)
 

@@ -35,6 +35,23 @@ def sign_up(page, journey, email: str, name: str, password: str = PASSWORD) -> N
     page.get_by_role("button", name=journey.t("Sign up")).click()
 
 
+def add_address(page, journey) -> None:
+    """The address book's form: province, then city, then district, filled as one picks."""
+    page.goto("/account/addresses/new")
+    expect(page.get_by_role("button", name=journey.t("Update choices"))).to_be_hidden()  # JS does it
+    page.get_by_label(journey.t("Recipient")).fill("王美美")
+    page.get_by_label(journey.t("Mobile phone")).fill("139 1234 5678")
+    page.get_by_label(journey.t("Province")).select_option(label="浙江省")
+    expect(page.get_by_label(journey.t("City")).locator("option", has_text="杭州市")).to_have_count(1)
+    page.get_by_label(journey.t("City")).select_option(label="杭州市")
+    expect(page.get_by_label(journey.t("District")).locator("option", has_text="西湖区")).to_have_count(1)
+    page.get_by_label(journey.t("District")).select_option(label="西湖区")
+    page.get_by_label(journey.t("Street, building and room")).fill("龙井路 1 号")
+    journey.shot(page, "address-form")
+    page.get_by_role("button", name=journey.t("Save address")).click()
+    expect(page.get_by_text("浙江省 杭州市 西湖区 龙井路 1 号")).to_be_visible()
+
+
 def pay_by_card(page, journey, number: str = "4242424242424242") -> None:
     """localstripe's fake Card Element: plain inputs named by their placeholders."""
     card = page.locator("#card-element")

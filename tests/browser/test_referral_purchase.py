@@ -23,7 +23,7 @@ from siyu_qr_channels.channels import create_channel  # noqa: E402
 
 from browser import shop_data  # noqa: E402
 from browser.steps import (  # noqa: E402
-    member_login, offers_the_other_language, pay_by_card, sign_up, staff_login,
+    add_address, member_login, offers_the_other_language, pay_by_card, sign_up, staff_login,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
@@ -95,7 +95,8 @@ def test_referral_chat_coupon_card_payment(journey, tea_shop, db, locale):
     expect(claimed).to_be_visible()
     j.shot(shopper, "coupon-claimed-in-chat")
 
-    # Buy: the claimed coupon is chosen at checkout; pay with the test card.
+    # Buy: a delivery address first; the claimed coupon is chosen at checkout; pay with the test card.
+    add_address(shopper, j)
     shopper.goto("/")
     shopper.get_by_role("link", name=title(longjing)).first.click()
     shopper.get_by_role("button", name=j.t("Add to cart")).click()

@@ -5,6 +5,7 @@ import pytest
 from crm_helpers import AGENT_PW, OWNER_PW, make_member, make_product, staff_login
 
 from siyu.core.staff import create_staff
+from siyu.storefront.testing import give_address
 
 
 @pytest.fixture
@@ -30,7 +31,10 @@ def owner_client(client, owner):
 
 @pytest.fixture
 def member(kernel, db):
-    return make_member(kernel, db)
+    """The shopper, with a delivery address: the checkout needs one for goods that ship."""
+    buyer = make_member(kernel, db)
+    give_address(db, buyer)
+    return buyer
 
 
 @pytest.fixture

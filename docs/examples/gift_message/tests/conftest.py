@@ -14,6 +14,7 @@ from siyu.core.db import write_transaction
 from siyu.core.members import sign_up
 from siyu.core.models import Product
 from siyu.core.staff import create_staff
+from siyu.storefront.testing import give_address
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 STAFF_PASSWORD = "a-long-staff-password"
@@ -45,7 +46,10 @@ def product(db):
 
 @pytest.fixture
 def member(kernel, db):
-    return sign_up(kernel, db, email="buyer@example.com", password="correct-horse", name="Buyer")
+    """The shopper, with a delivery address: the checkout needs one for goods that ship."""
+    buyer = sign_up(kernel, db, email="buyer@example.com", password="correct-horse", name="Buyer")
+    give_address(db, buyer)
+    return buyer
 
 
 @pytest.fixture
