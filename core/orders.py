@@ -3,9 +3,18 @@
 Every state change is one transaction that also runs the lifecycle hooks, and every
 transition is a conditional UPDATE (``WHERE status = 'placed'``), so concurrent requests
 and replayed webhooks change an order once and never move it backwards.
+
+Paying and cancelling agree: a card payment is confirmed, and an order cancelled, inside one
+payment step of the order (``siyu.core.payments.steps``: the order's row lock on PostgreSQL),
+and a cancel stops the provider's intent *before* the order is cancelled, refusing when the
+provider says the money is taken or being taken. So a shopper is never charged for an order
+that ends cancelled; should the provider take money anyway (a success arriving for a
+cancelled order), the webhook raises a payment alarm and refunds it automatically (see
+``siyu.core.payments.webhooks`` and ``siyu.core.refunds``).
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -16,15 +25,17 @@ from sqlalchemy.orm import Session
 
 from siyu.core.db import utcnow, write_transaction
 from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.errors import InvalidTransition, NotFound, OutOfStock, ValidationError
+from siyu.core.errors import InvalidTransition, NotFound, OutOfStock, PaymentError, ValidationError
 from siyu.core.hooks import call_in_transaction
 from siyu.core.models import (
     Member, Order, OrderAdjustment, OrderLine, OrderStatus, Payment, PaymentStatus, Product,
 )
 from siyu.core.delivery import attach_delivery
+from siyu.core.payments.steps import begin_writes, payment_step, stop_payments
 from siyu.core.pricing import PricedCart, price_cart, validate_quantities
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+log = logging.getLogger("siyu.payments")
 
 
 def new_order_number() -> str:
@@ -210,11 +221,20 @@ def settle_free_order(kernel, session: Session, order: Order) -> Payment:
 
 
 def cancel_order(kernel, session: Session, order: Order, reason: str) -> None:
-    """Cancel an unpaid order, release its stock and run ``on_order_cancelled``."""
-    with write_transaction(session):
-        if not _cancel(kernel, session, order, reason):
+    """Cancel an unpaid order: its payments at their provider first, then the order here
+    (stock released, ``on_order_cancelled`` run).
+
+    Raises ``InvalidTransition`` (409) when the order is not placed any more, or when the
+    provider says its payment went through or is going through (the webhook then marks it
+    paid); ``PaymentError`` (502/503) when the provider could not be asked: nothing changed.
+    """
+    with payment_step(session, order) as locked:
+        if locked.status != OrderStatus.PLACED.value:
             raise InvalidTransition(_l("Only an unpaid order can be cancelled."))
-    _cancel_with_providers(kernel, session, order)
+        stop_payments(kernel, session, locked)
+        begin_writes(session)
+        if not _cancel(kernel, session, locked, reason):
+            raise InvalidTransition(_l("Only an unpaid order can be cancelled."))
 
 
 def _cancel(kernel, session: Session, order: Order, reason: str) -> bool:
@@ -262,28 +282,30 @@ def payment_failed(kernel, session: Session, payment: Payment, message: str) -> 
 
 
 def expire_unpaid(kernel, session: Session, now: datetime | None = None) -> int:
-    """Cancel placed orders whose reservation ran out; returns how many."""
+    """Cancel placed orders whose reservation ran out; returns how many.
+
+    Each goes through ``cancel_order`` (the provider first): an order whose payment is under
+    way is left to its webhook, and one whose provider did not answer waits for the next run.
+    """
     now = now or utcnow()
     ids = list(session.scalars(select(Order.id).where(
         Order.status == OrderStatus.PLACED.value, Order.expires_at <= now)))
     count = 0
     for order_id in ids:
-        with write_transaction(session):
-            order = session.get(Order, order_id)
-            expired = order is not None and _cancel(kernel, session, order, "expired")
-        if expired:
-            count += 1
-            _cancel_with_providers(kernel, session, order)
+        order = session.get(Order, order_id)
+        if order is None:
+            continue
+        try:
+            cancel_order(kernel, session, order, "expired")
+        except InvalidTransition:
+            continue  # paid meanwhile, or its payment is going through
+        except PaymentError as exc:
+            log.warning("order %s not expired yet: the payment provider did not answer: %s",
+                        order.number, exc.__cause__ or exc,
+                        extra={"order_number": order.number, "payment_reference": "-", "payment_alarm": "-"})
+            continue
+        count += 1
     return count
-
-
-def _cancel_with_providers(kernel, session: Session, order: Order) -> None:
-    """After the cancel committed: stop its payments so they can never be paid later."""
-    for payment in session.scalars(select(Payment).where(
-            Payment.order_id == order.id, Payment.status == PaymentStatus.CANCELLED.value)):
-        provider = kernel.provider(payment.provider)
-        if provider is not None and hasattr(provider, "cancel"):
-            provider.cancel(kernel, payment)
 
 
 def order_for_member(session: Session, number: str, member: Member) -> Order:
