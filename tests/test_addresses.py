@@ -94,3 +94,24 @@ def test_another_members_address_is_not_found_and_the_book_is_capped(kernel, db,
         addresses.add_address(db, member, ADDRESS)
     with pytest.raises(ValidationError):
         addresses.add_address(db, member, ADDRESS)
+
+
+def test_data_rights_export_and_forget_the_address_book_and_deliveries(kernel, app, db, member):
+    from conftest import add_to_cart, checkout, login, make_product
+
+    from siyu.core.member_rights import anonymise_member, export_member
+    from siyu.core.models import Order, OrderDelivery
+
+    client = app.test_client()
+    login(client)
+    add_to_cart(client, make_product(db, "TEA", stock=5).id, 1)
+    assert checkout(client).status_code == 302
+    section = export_member(kernel, fresh(db), member.id)["fulfilment"]
+    assert section["addresses"][0]["phone"] == "+8613812345678"
+    assert section["deliveries"][0]["street"] == "文三路 90 号 501"
+    anonymise_member(kernel, db, member.id)
+    fresh(db)
+    assert db.scalar(select(func.count(MemberAddress.id))) == 0
+    delivery = db.scalar(select(OrderDelivery))
+    assert (delivery.recipient, delivery.phone, delivery.street, delivery.city_name) == ("", "", "", "杭州市")
+    assert db.scalar(select(Order.total)) == 1000, "the books stay"

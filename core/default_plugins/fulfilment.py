@@ -1,4 +1,5 @@
-"""Fulfilment's replaceable parts: the shipping fee at the ``fee`` stage, and the completion
+"""Fulfilment's replaceable parts: the shipping fee at the ``fee`` stage, its personal data in
+data-rights requests (``siyu.core.fulfilment_privacy``), and the completion
 sweep as the job ``complete_due_orders`` (for a scheduler, once there is one; until then the
 shopper's order pages sweep on read)."""
 from siyu.core import hookimpl
@@ -19,6 +20,20 @@ def cart_adjustments(cart, stage, session, member):
         return None
     return [Adjustment(code="shipping", label=str(_l("Shipping")), amount=fee, source="siyu.shipping",
                        data={"province": chosen.province_code})]
+
+
+@hookimpl(trylast=True)
+def member_data_export(session, member):
+    from siyu.core.fulfilment_privacy import export_section
+
+    return export_section(session, member)
+
+
+@hookimpl(trylast=True)
+def on_member_anonymised(session, member):
+    from siyu.core.fulfilment_privacy import erase
+
+    erase(session, member)
 
 
 def complete_due_orders(kernel) -> int:
