@@ -20,7 +20,7 @@ from siyu.core.settings import bump_catalog_revision
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_STOCK = 1_000_000
 FIELDS = ("sku", "title_zh", "title_en", "description_zh", "description_en", "price", "currency",
-          "stock", "active", "position")
+          "stock", "active", "position", "requires_shipping")
 
 
 def _problems(data: Mapping[str, Any]) -> dict:
@@ -39,6 +39,8 @@ def _problems(data: Mapping[str, Any]) -> dict:
         errors["stock"] = _l("Enter a stock between 0 and %(max)s.", max=MAX_STOCK)
     if "position" in data and not (isinstance(data["position"], int) and -MAX_STOCK <= data["position"] <= MAX_STOCK):
         errors["position"] = _l("Enter a whole number.")
+    if "requires_shipping" in data and not isinstance(data["requires_shipping"], bool):
+        errors["requires_shipping"] = _l("Choose yes or no.")
     if "currency" in data and data["currency"] not in SUPPORTED_CURRENCIES:
         errors["currency"] = _l("Choose a supported currency.")
     return errors

@@ -152,3 +152,24 @@ def test_owner_edits_delivery_settings_with_field_errors(app, db):
     assert values["pickup_locations"][0]["name"] == "西湖门店"
     agent = staff_login(app.test_client(), make_staff(db, "agent"))
     assert agent.get("/admin/delivery").status_code == 403
+
+
+def test_owners_mark_products_virtual_in_the_back_office_and_the_api(app, db):
+    from backoffice_helpers import bearer
+
+    from siyu.core.models import Product
+
+    owner = make_staff(db, "owner")
+    client = staff_login(app.test_client(), owner)
+    token = admin_csrf(client, "/admin/products/new")
+    data = {"sku": "CARD-1", "title_zh": "礼品卡", "title_en": "Gift card", "price": "99", "currency": "CNY",
+            "stock": "10", "position": "0", "active": "y", "csrf_token": token}  # requires_shipping unticked
+    assert client.post("/admin/products/new", data=data).status_code == 302
+    assert fresh(db).scalar(select(Product.requires_shipping).where(Product.sku == "CARD-1")) is False
+    api = app.test_client()
+    body = {"sku": "TEA-9", "title_zh": "茶", "title_en": "Tea", "price": 100, "currency": "CNY"}
+    created = api.post("/api/v1/products", json=body, headers=bearer(db, owner))
+    assert created.status_code == 201 and created.json["requires_shipping"] is True
+    patched = api.patch(f"/api/v1/products/{created.json['id']}", json={"requires_shipping": False},
+                        headers=bearer(db, owner))
+    assert patched.status_code == 200 and patched.json["requires_shipping"] is False

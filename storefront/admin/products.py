@@ -38,6 +38,8 @@ class ProductForm(FlaskForm):
     stock = IntegerField(_l("Stock"), default=0, validators=[Optional(), NumberRange(min=0)])
     position = IntegerField(_l("Position"), default=0, validators=[Optional()])
     active = BooleanField(_l("On sale"), default=True)
+    requires_shipping = BooleanField(_l("Ships to the shopper (untick for virtual products: cards, courses)"),
+                                     default=True)
 
 
 class ImageForm(FlaskForm):
@@ -54,7 +56,8 @@ def _data(form: ProductForm) -> dict:
     return {"sku": form.sku.data, "title_zh": form.title_zh.data, "title_en": form.title_en.data,
             "description_zh": form.description_zh.data or "", "description_en": form.description_en.data or "",
             "price": price, "currency": form.currency.data, "stock": form.stock.data or 0,
-            "position": form.position.data or 0, "active": bool(form.active.data)}
+            "position": form.position.data or 0, "active": bool(form.active.data),
+            "requires_shipping": bool(form.requires_shipping.data)}
 
 
 @bp.get("")

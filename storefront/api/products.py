@@ -42,6 +42,8 @@ def _product_fields(create: bool) -> dict:
         "currency": fields.String(validate=validate.OneOf(SUPPORTED_CURRENCIES), **req(ma.missing)),
         "stock": fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_STOCK), **req(0)),
         "active": fields.Boolean(**req(True)),
+        "requires_shipping": fields.Boolean(metadata={"description": "False for virtual products: no delivery"},
+                                            **req(True)),
         "position": fields.Integer(strict=True, validate=validate.Range(min=-MAX_STOCK, max=MAX_STOCK), **req(0)),
     }
 
@@ -60,6 +62,7 @@ class ProductSchema(ma.Schema):
     currency = fields.String(required=True)
     stock = fields.Integer(required=True)
     active = fields.Boolean(required=True)
+    requires_shipping = fields.Boolean(required=True)
     position = fields.Integer(required=True)
     id = fields.Integer(required=True)
     images = fields.List(fields.Nested(ImageSchema), required=True)
