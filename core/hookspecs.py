@@ -131,12 +131,15 @@ def register_commands(cli: "click.Group") -> None:
 
 @hookspec
 def register_jobs(register: Callable[..., None]) -> None:
-    """Contribute background jobs: ``register(name, func, retries=3, retry_delay=30)``.
+    """Contribute background jobs: ``register(name, func, retries=3, retry_delay=30,
+    every_minutes=None)``.
 
     ``func(kernel, *args, **kwargs)`` runs in the worker (``flask siyu worker``), never in
     a request; enqueue it with ``siyu.core.jobs.enqueue(kernel, name, ...)`` after the
     transaction that prepared it. A job may be retried: make it resumable and idempotent,
-    and keep its progress in the database. Called once per kernel. Not in a transaction.
+    and keep its progress in the database. With ``every_minutes`` (1–59) the worker also
+    runs it on its schedule, at minutes divisible by it, as ``func(kernel)``: housekeeping
+    that needs no cron. Called once per kernel. Not in a transaction.
     """
 
 

@@ -4,13 +4,16 @@ The queue is SQLite by default (a file in the instance folder: no extra service 
 shop), Redis at scale (``QUEUE_URL=redis://...``). Jobs are contributed through
 ``register_jobs``; ``flask siyu worker`` runs the consumer. A job's own state (progress, a
 report) lives in the shop's database, so any worker or web process can show it.
+
+A job registered with ``every_minutes`` is also run on the worker's schedule (a huey periodic
+task, at minutes divisible by it): housekeeping such as expiring unpaid orders needs no cron.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any, Callable
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 log = logging.getLogger("siyu.jobs")
 
@@ -29,12 +32,21 @@ def make_queue(kernel) -> Huey:
         raise ValueError(f"unsupported QUEUE_URL {url!r}: use sqlite:///path, redis://... or memory:")
     tasks: dict[str, Any] = {}
 
-    def register(name: str, func: Callable[..., Any], retries: int = 3, retry_delay: int = 30) -> None:
+    def register(name: str, func: Callable[..., Any], retries: int = 3, retry_delay: int = 30,
+                 every_minutes: int | None = None) -> None:
         def run(*args, **kwargs):
             return func(kernel, *args, **kwargs)
 
         run.__name__ = f"siyu_job_{name}"
-        tasks.setdefault(name, queue.task(retries=retries, retry_delay=retry_delay, name=name)(run))
+        if name in tasks:
+            return
+        if every_minutes is None:
+            tasks[name] = queue.task(retries=retries, retry_delay=retry_delay, name=name)(run)
+            return
+        if not 1 <= int(every_minutes) <= 59:
+            raise ValueError(f"job {name!r}: every_minutes must be 1 to 59, not {every_minutes!r}")
+        tasks[name] = queue.periodic_task(crontab(minute=f"*/{int(every_minutes)}"), retries=retries,
+                                          retry_delay=retry_delay, name=name)(run)
 
     kernel.pm.hook.register_jobs(register=register)
     queue.siyu_tasks = tasks  # type: ignore[attr-defined]

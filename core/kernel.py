@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_URL": "",
     # Run jobs at once in the caller instead of a worker (tests only).
     "QUEUE_IMMEDIATE": False,
+    # Checkouts (POST /checkout) one member may send, Flask-Limiter notation ("10/minute;60/hour").
+    "CHECKOUT_RATE_LIMIT": "10/minute;60/hour",
 }
 
 

@@ -33,6 +33,7 @@ from siyu.core.models import (
 from siyu.core.delivery import attach_delivery
 from siyu.core.payments.steps import begin_writes, payment_step, stop_payments
 from siyu.core.pricing import PricedCart, price_cart, validate_quantities
+from siyu.core import reservations
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 log = logging.getLogger("siyu.payments")
@@ -83,8 +84,8 @@ def place_order(
     """Place an order from ``{product_id: quantity}``: price it, reserve stock, run hooks.
 
     Idempotent per ``checkout_token``: submitting the same checkout twice returns the
-    first order. Raises ``ValidationError``, ``NotFound`` or ``OutOfStock`` with nothing
-    written.
+    first order. Raises ``ValidationError``, ``NotFound``, ``OutOfStock`` or
+    ``UnpaidLimitReached`` (``siyu.core.reservations``) with nothing written.
     """
     if not checkout_token or len(checkout_token) > 64:
         raise ValidationError(_l("The checkout form has expired; please try again."),
@@ -97,8 +98,15 @@ def place_order(
     quantities = validate_quantities(items)
     if not quantities:
         raise ValidationError(_l("Your cart is empty."), fields={"cart": _l("empty")})
+    # Overdue reservations of this member and of these products go first (each committed).
+    reservations.release_overdue(kernel, session, member_id=member.id, product_ids=quantities)
     try:
         with write_transaction(session):
+            reservations.lock_member(session, member.id)  # this member's checkouts, one at a time
+            existing = _order_for_token(session, checkout_token, member)
+            if existing is not None:  # the same form, submitted concurrently, won the lock
+                return existing
+            reservations.enforce(session, member.id, visitor_id, sum(quantities.values()), utcnow())
             priced = price_cart(kernel.pm, session, load_cart_products(session, quantities), member, inputs)
             for line in priced.lines:  # id order: concurrent checkouts lock rows alike
                 _reserve_stock(session, line.product, line.quantity)
@@ -281,15 +289,20 @@ def payment_failed(kernel, session: Session, payment: Payment, message: str) -> 
     return True
 
 
-def expire_unpaid(kernel, session: Session, now: datetime | None = None) -> int:
+def expire_unpaid(kernel, session: Session, now: datetime | None = None, *, where=None,
+                  limit: int | None = None) -> int:
     """Cancel placed orders whose reservation ran out; returns how many.
 
     Each goes through ``cancel_order`` (the provider first): an order whose payment is under
     way is left to its webhook, and one whose provider did not answer waits for the next run.
+    ``where`` narrows it to some orders and ``limit`` bounds it (expiry on read, see
+    ``siyu.core.reservations``).
     """
     now = now or utcnow()
-    ids = list(session.scalars(select(Order.id).where(
-        Order.status == OrderStatus.PLACED.value, Order.expires_at <= now)))
+    query = select(Order.id).where(Order.status == OrderStatus.PLACED.value, Order.expires_at <= now)
+    if where is not None:
+        query = query.where(where)
+    ids = list(session.scalars(query.order_by(Order.id).limit(limit)))
     count = 0
     for order_id in ids:
         order = session.get(Order, order_id)

@@ -24,6 +24,9 @@ SHOP_DEFAULTS: dict[str, Any] = {
     "timezone": "Asia/Shanghai",
     "default_locale": "zh_CN",
     "catalog_revision": 0,
+    # Unpaid orders one member (and, apart, one browser) may hold: see siyu.core.reservations.
+    "unpaid_orders_cap": 3,
+    "unpaid_units_cap": 50,
 }
 
 CACHE_KEY = "siyu_settings"

@@ -87,7 +87,8 @@ def create_owner(email, name, password):
 @siyu_cli.command("expire-orders")
 @with_appcontext
 def expire_orders():
-    """Cancel unpaid orders whose stock reservation ran out (run every few minutes)."""
+    """Cancel unpaid orders whose stock reservation ran out, now (optional: checkouts release
+    overdue orders on read and `flask siyu worker` sweeps them every minute)."""
     from siyu.core.orders import expire_unpaid
 
     click.echo(f"{expire_unpaid(kernel(), db())} orders expired")

@@ -1,5 +1,5 @@
 """Flask extensions, bound to each app in ``create_app()``."""
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,6 +10,21 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def member_or_address() -> str:
+    """Rate-limit key of a shopper's action: the signed-in member on every device and
+    address (a mobile network puts many shoppers behind one), else the client's address."""
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
+def configured_limit(key: str):
+    """A limit read from the app's configuration (``SIYU_<KEY>``) when a request is checked."""
+    return lambda: str(current_app.config[key])
 
 
 def drop_idle_limit_check(app: Flask) -> None:

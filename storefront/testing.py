@@ -40,6 +40,17 @@ def give_address(session, member, **changes):
     return add_address(session, member, {**TEST_ADDRESS, **changes}, make_default=True)
 
 
+def allow_unpaid_orders(session, orders=100, units=10_000):
+    """Raise the shop's caps on unpaid orders (``siyu.core.reservations``; 3 orders and 50
+    items by default): for tests that leave many orders of one member unpaid on purpose."""
+    from siyu.core import settings
+    from siyu.core.db import write_transaction
+
+    with write_transaction(session):
+        settings.put(session, "core", "unpaid_orders_cap", orders)
+        settings.put(session, "core", "unpaid_units_cap", units)
+
+
 def _template_key(config: dict, plugins: list) -> tuple:
     enabled = config.get("PLUGINS", ())
     return (enabled if isinstance(enabled, str) else tuple(sorted(enabled)),

@@ -10,7 +10,7 @@ from siyu.core import settings
 from siyu.core.db import write_transaction
 from siyu.core.members import sign_up
 from siyu.core.models import Product
-from siyu.storefront.testing import give_address
+from siyu.storefront.testing import allow_unpaid_orders, give_address  # noqa: F401  (tests import them here)
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 

@@ -121,3 +121,9 @@ def test_reject_needs_a_reason(client, db, kernel, member, owner):
     assert (done.json["state"], done.json["decision_note"]) == ("rejected", "已发货")
     assert client.post(f"/api/v1/after-sales/{request.id}/approve", headers=owner).status_code == 409
     assert client.get("/api/v1/after-sales/99999", headers=owner).status_code == 404
+
+
+def test_the_api_docs_page_shows_the_import_endpoint(client):
+    html = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "/api/v1/shipments/import" in html and "<code>ImportFile</code>" in html
+    assert "/api/v1/after-sales/{after_sale_id}/refund" in html

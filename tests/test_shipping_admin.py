@@ -72,6 +72,7 @@ def test_partial_shipment_from_the_order_page_then_the_rest(app, kernel, db, ord
     agent = signed_in(app, db)
     page = agent.get(f"/admin/orders/{first.id}", headers=EN).get_data(as_text=True)
     assert f'name="qty-{line_a.id}"' in page and "2 of 2 left" in page
+    assert f"/admin/shipping/print?ids={first.id}&amp;layout=label" in page  # print one order
     token = admin_csrf(agent, f"/admin/orders/{first.id}")
     done = agent.post(f"/admin/shipping/orders/{first.id}/ship", headers=EN, data={
         "csrf_token": token, "carrier_code": "sf", "tracking_number": "SF1234567",

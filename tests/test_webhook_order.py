@@ -9,7 +9,7 @@ import time
 import uuid
 
 import pytest
-from conftest import fresh, make_product
+from conftest import allow_unpaid_orders, fresh, make_product
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -101,6 +101,7 @@ def ledger(register_plugin):
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_any_order_of_events_ends_in_the_same_state(client, kernel, db, member, ledger, monkeypatch, data):
+    allow_unpaid_orders(db)  # the examples leave many orders of one member unpaid
     tag = uuid.uuid4().hex[:10]
     order, product_id = card_order(kernel, db, member, tag)
     events = events_for(f"pi_{tag}", order.total)

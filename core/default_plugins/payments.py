@@ -1,7 +1,23 @@
-"""Registers the core payment providers."""
+"""Registers the core payment providers, and the sweep that expires unpaid orders."""
 from siyu.core import hookimpl
 from siyu.core.payments.manual import ManualProvider
 from siyu.core.payments.stripe_provider import StripeProvider
+
+
+def expire_unpaid_orders(kernel) -> int:
+    """Cancel every unpaid order whose reservation ran out (the worker runs it every minute)."""
+    from siyu.core.orders import expire_unpaid
+
+    session = kernel.db.Session()
+    try:
+        return expire_unpaid(kernel, session)
+    finally:
+        session.close()
+
+
+@hookimpl(trylast=True)
+def register_jobs(register):
+    register("expire_unpaid_orders", expire_unpaid_orders, retries=0, every_minutes=1)
 
 
 @hookimpl(trylast=True)

@@ -37,6 +37,8 @@ class Order(Base):
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= total", name="refund_within_total"),
         # Paid orders per member (the repurchase rate) read from the index alone, never the rows.
         Index("ix_orders_member_status", "member_id", "status"),
+        # A browser's unpaid orders, counted at each checkout (siyu.core.reservations).
+        Index("ix_orders_visitor_status", "visitor_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,12 +5,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, NumberRange, StopValidation
 
 from siyu.core.errors import SiyuError
 from siyu.core.money import SUPPORTED_CURRENCIES
+from siyu.core.reservations import ORDERS_KEY, RANGES, UNITS_KEY
 from siyu.core.shop_settings import update_shop_settings
 from siyu.storefront.admin import staff_required
 from siyu.storefront.admin.common import show_error
@@ -20,11 +21,30 @@ bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
 TITLE = _l("Settings")
 
 
+def _unchanged_when_absent(_form, field):
+    """A form that does not send a cap (an older page) keeps the shop's current value."""
+    if not field.raw_data:
+        raise StopValidation()
+
+
+def _cap_field(key, label, help_text):
+    low, high = RANGES[key]
+    return IntegerField(label, description=help_text,
+                        validators=[_unchanged_when_absent, NumberRange(min=low, max=high)])
+
+
 class ShopSettingsForm(FlaskForm):
     shop_name = StringField(_l("Shop name"), validators=[InputRequired(), Length(max=100)])
     currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in SUPPORTED_CURRENCIES])
     timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
     default_locale = SelectField(_l("Default language"), choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")])
+    unpaid_orders_cap = _cap_field(ORDERS_KEY, _l("Unpaid orders per shopper"), _l(
+        "How many unpaid orders one member, and one browser, may have at a time (%(min)d to %(max)d). "
+        "Each holds its stock until it is paid, cancelled or expires.", min=RANGES[ORDERS_KEY][0],
+        max=RANGES[ORDERS_KEY][1]))
+    unpaid_units_cap = _cap_field(UNITS_KEY, _l("Items in unpaid orders per shopper"), _l(
+        "How many items in all one member, and one browser, may hold in unpaid orders at a time "
+        "(%(min)d to %(max)d).", min=RANGES[UNITS_KEY][0], max=RANGES[UNITS_KEY][1]))
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -16,7 +16,9 @@ from siyu.core.members import MIN_PASSWORD, authenticate, bind_touches, sign_up
 from siyu.core.db import write_transaction
 from siyu.core.models import Order, Payment
 from siyu.core.orders import order_for_member
+from siyu.core.reservations import UnpaidLimitReached
 from siyu.storefront.context import db, kernel
+from siyu.storefront.errors import problem_response, wants_json
 from siyu.storefront.extensions import limiter
 from siyu.storefront.views.helpers import locale_code
 from siyu.storefront.visitor import visitor_id
@@ -114,3 +116,11 @@ def order(number: str):
     item = order_for_member(db(), number, current_user)
     payments = db().scalars(select(Payment).where(Payment.order_id == item.id)).all()
     return render_template("account/order.html", order=item, payments=payments, form=FlaskForm())
+
+
+@bp.app_errorhandler(UnpaidLimitReached)
+def unpaid_limit(exc: UnpaidLimitReached):
+    """A checkout refused for too many unpaid orders: the page leads to them (JSON: the problem)."""
+    if wants_json():
+        return problem_response(exc.status, str(exc.message), exc.fields)
+    return render_template("account/unpaid_limit.html", message=exc.message), exc.status

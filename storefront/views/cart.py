@@ -12,6 +12,7 @@ from siyu.core.errors import NotFound, SiyuError
 from siyu.core.models import Product
 from siyu.core.orders import quote
 from siyu.core.pricing import MAX_QUANTITY
+from siyu.core.reservations import release_overdue
 from siyu.storefront.context import db, kernel
 from siyu.storefront.views.helpers import MAX_LINES, get_cart, save_cart
 
@@ -58,6 +59,8 @@ def add():
     if product.id not in cart and len(cart) >= MAX_LINES:
         raise SiyuError(_("Your cart is full."))
     quantity = min(cart.get(product.id, 0) + form.quantity.data, MAX_QUANTITY)
+    if quantity > product.stock and release_overdue(kernel(), db(), product_ids=[product.id]):
+        db().refresh(product)  # overdue unpaid orders gave their stock back
     if quantity > product.stock:
         flash(_("Only %(n)d left in stock.", n=product.stock), "warning")
         quantity = product.stock

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from siyu.core.models import Product
+from siyu.core.reservations import release_overdue
 from siyu.storefront.cache import cached, cached_snapshot, catalog_key
 from siyu.storefront.context import db, kernel
 from siyu.storefront.views.helpers import locale_code
@@ -68,4 +69,7 @@ def product(product_id: int):
     item = _product_snapshot(product_id)
     if item is None:  # deleted between the two reads
         abort(404)
-    return render_template("catalog/product.html", product=item, stock=live.stock)
+    stock = live.stock
+    if stock <= 0 and release_overdue(kernel(), db(), product_ids=[product_id]):
+        stock = db().scalar(select(Product.stock).where(Product.id == product_id)) or 0  # given back
+    return render_template("catalog/product.html", product=item, stock=stock)

@@ -21,6 +21,7 @@ from siyu.core.models import OrderStatus, Payment, PaymentStatus
 from siyu.core.orders import cancel_order, order_for_member, place_order, settle_free_order
 from siyu.core.payments.steps import confirm_payment
 from siyu.storefront.context import db, kernel
+from siyu.storefront.extensions import configured_limit, limiter, member_or_address
 from siyu.storefront.views.cart import priced_cart
 from siyu.storefront.views.delivery_form import delivery_context, delivery_inputs
 from siyu.storefront.views.helpers import get_cart, locale_code, save_cart
@@ -53,6 +54,7 @@ def _plugin_inputs() -> dict[str, str]:
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
+@limiter.limit(configured_limit("CHECKOUT_RATE_LIMIT"), methods=["POST"], key_func=member_or_address)
 @login_required
 def checkout():
     if not get_cart():

@@ -9,6 +9,7 @@ from siyu.core.errors import SiyuError
 from siyu.core.models import Order
 
 from siyu_crm_tags.models import MemberStats, PointEntry, PointLot
+from siyu.storefront.testing import allow_unpaid_orders
 from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
@@ -23,6 +24,7 @@ def test_concurrent_redemptions_never_overdraw(pg):
     session = pg.db.Session()
     member = make_member(pg, session)
     product = make_product(session, "TEA-1", price=10000, stock=1000)
+    allow_unpaid_orders(session)  # the points, not the cap on unpaid orders, must stop the fourth
     with write_transaction(session):
         pg.pm.hook.crm_award_points(session=session, member_id=member.id, points=1000, reason="gift", ref="g")
 
@@ -82,6 +84,7 @@ def test_concurrent_paid_orders_keep_stats_exact(pg):
     session = pg.db.Session()
     member = make_member(pg, session)
     product = make_product(session, "TEA-1", price=10000, stock=1000)
+    allow_unpaid_orders(session)
     orders = [buy(pg, session, member, product, pay=False) for _ in range(8)]
 
     results, errors = run_together(8, payer(pg, orders))
@@ -98,6 +101,7 @@ def test_concurrent_first_orders_create_the_stats_row_once(pg):
     session = pg.db.Session()
     member = make_member(pg, session)
     product = make_product(session, "TEA-1", price=10000, stock=1000)
+    allow_unpaid_orders(session)
     orders = [buy(pg, session, member, product, pay=False) for _ in range(6)]
     with write_transaction(session):
         session.execute(delete(MemberStats).where(MemberStats.member_id == member.id))

@@ -10,6 +10,7 @@ from siyu.core.orders import confirm_manual_payment, place_order
 from siyu_qr_channels.channels import create_channel
 from siyu_qr_channels.models import DailyStats, DailyVisitor, OrderAttribution, Scan
 from siyu_qr_channels.scans import record_scan
+from siyu.storefront.testing import allow_unpaid_orders
 from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
@@ -60,6 +61,7 @@ def test_two_orders_paid_at_once_have_one_first_order(pg, session):
         product = Product(sku="TEA", title_zh="茶", title_en="Tea", price=500, currency="CNY", stock=50)
         session.add(product)
     member = sign_up(pg, session, email="twice@example.com", password="password-123")
+    allow_unpaid_orders(session)  # four unpaid orders of one member, paid at once below
     orders = [place_order(pg, session, member=member, items={product.id: 1}, payment_method="manual",
                           checkout_token=f"t-{i}") for i in range(4)]
     with write_transaction(session):
