@@ -25,7 +25,8 @@ def _ascending(text: str) -> None:
 
 class CrmSettings(marshmallow.Schema):
     earn_points_per_unit = fields.Integer(load_default=1, validate=validate.Range(0, 1000), metadata={
-        "label": _l("Points earned per yuan paid"), "help": _l("0 turns earning off.")})
+        "label": _l("Points earned per yuan paid"),
+        "help": _l("Earned when the order is completed; 0 turns earning off.")})
     redeem_points_per_unit = fields.Integer(load_default=100, validate=validate.Range(1, 100000), metadata={
         "label": _l("Points worth one yuan at checkout")})
     redeem_max_percent = fields.Integer(load_default=50, validate=validate.Range(0, 100), metadata={
@@ -33,7 +34,7 @@ class CrmSettings(marshmallow.Schema):
     expiry_months = fields.Integer(load_default=12, validate=validate.Range(0, 120), metadata={
         "label": _l("Points expire after (months)"), "help": _l("0: points never expire.")})
     level_basis = fields.String(load_default="spend", validate=validate.OneOf(["spend", "points"]), metadata={
-        "label": _l("Levels are reached by"), "help": _l("spend or points")})
+        "label": _l("Levels are reached by"), "help": _l("spend or points, on completed orders")})
     dormant_days = fields.Integer(load_default=90, validate=validate.Range(1, 3650), metadata={
         "label": _l("A member is dormant after this many days without an order")})
     recency_days = fields.String(load_default="30,60,120,240", validate=_ascending, metadata={

@@ -73,6 +73,9 @@ class MemberStats(Base):
     orders_count: Mapped[int] = mapped_column(Integer, default=0)
     #: Paid minus refunded, minor units.
     spend: Mapped[int] = mapped_column(Integer, default=0)
+    #: Completed orders only (received, or completed automatically), less their refunds: what
+    #: levels count when they are reached by spend. Counted by ``on_order_completed``.
+    completed_spend: Mapped[int] = mapped_column(Integer, default=0)
     first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     f_band: Mapped[int] = mapped_column(Integer, default=0)

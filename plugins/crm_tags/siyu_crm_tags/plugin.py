@@ -104,11 +104,19 @@ def on_order_placed(session, order, cart):
 
 @hookimpl
 def on_order_paid(session, order):
+    # A paid order counts for the bands, segments and rule tags at once; toward points and
+    # levels only once it is completed (on_order_completed), so nothing is counted twice.
+    cfg, ordered_levels = config.load(session), stats_mod.levels(session)
+    stats_mod.order_paid(session, cfg, order, ordered_levels)
+    rules.apply(session, [order.member_id], utcnow())
+
+
+@hookimpl
+def on_order_completed(session, order):
     # One lock of the member's stats row and one read of the levels for the whole order.
     cfg, ordered_levels = config.load(session), stats_mod.levels(session)
-    stats = stats_mod.order_paid(session, cfg, order, ordered_levels)
+    stats = stats_mod.order_completed(session, cfg, order, ordered_levels)
     points.earn_for_order(session, cfg, order, stats, ordered_levels)
-    rules.apply(session, [order.member_id], utcnow())
 
 
 @hookimpl

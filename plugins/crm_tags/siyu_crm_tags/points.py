@@ -122,12 +122,20 @@ def points_for_amount(cfg: Config, amount: int, currency: str) -> int:
 
 
 def earn_for_order(session: Session, cfg: Config, order: Order, stats: MemberStats | None = None,
-                   ordered_levels: list[Level] | None = None) -> PointEntry | None:
+                   ordered_levels: list[Level] | None = None, now: datetime | None = None) -> PointEntry | None:
+    """Earn the order's points when it is completed, once per order (``order:<id>``; an
+    order that earned when it was paid, before points waited for completion, earns nothing
+    more). What was refunded before completion is reversed at once, as a refund would have,
+    so later refunds reverse their own share exactly."""
     points = points_for_amount(cfg, order.total, order.currency)
     if points <= 0:
         return None
-    return credit(session, cfg, order.member_id, points, "earn", f"order {order.number}",
-                  f"order:{order.id}", order.id, order.paid_at, stats, ordered_levels)
+    now = now or order.completed_at or utcnow()
+    entry = credit(session, cfg, order.member_id, points, "earn", f"order {order.number}",
+                   f"order:{order.id}", order.id, now, stats, ordered_levels)
+    if order.refunded_amount > 0:
+        _reverse(session, cfg, order, entry, f"completion:{order.id}", now, stats, ordered_levels)
+    return entry
 
 
 def _take(session: Session, stats: MemberStats, points: int, first_lot_id: int | None = None) -> list[tuple[PointLot, int]]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from siyu.core.db import utcnow, write_transaction
 from siyu.core.metrics import PAID
-from siyu.core.models import Member, Order, Touch
+from siyu.core.models import Member, Order, OrderStatus, Touch
 
 from siyu_crm_tags import config, rules
 from siyu_crm_tags import stats as stats_mod
@@ -84,11 +84,12 @@ def recompute_members(kernel, session: Session, member_ids: list[int], now: date
     rows = {s.member_id: s for s in session.scalars(
         select(MemberStats).where(MemberStats.member_id.in_(member_ids)).order_by(MemberStats.member_id)
         .with_for_update().execution_options(populate_existing=True))}
-    counted = Order.status.in_(PAID[:2])
+    counted = Order.status != OrderStatus.REFUNDED.value  # a fully refunded order is no purchase
+    kept = Order.total - Order.refunded_amount
     orders = session.execute(
-        select(Order.member_id, func.sum(case((counted, 1), else_=0)),
-               func.coalesce(func.sum(Order.total - Order.refunded_amount), 0),
-               func.min(Order.paid_at), func.max(Order.paid_at))
+        select(Order.member_id, func.sum(case((counted, 1), else_=0)), func.coalesce(func.sum(kept), 0),
+               func.min(Order.paid_at), func.max(Order.paid_at),
+               func.coalesce(func.sum(case((Order.completed_at.is_not(None), kept), else_=0)), 0))
         .where(Order.member_id.in_(member_ids), Order.status.in_(PAID)).group_by(Order.member_id))
     by_member = {row[0]: row[1:] for row in orders}
     ledger = dict(session.execute(select(PointEntry.member_id, func.sum(PointEntry.delta))
@@ -108,8 +109,9 @@ def recompute_members(kernel, session: Session, member_ids: list[int], now: date
             facts.setdefault(int(member_id), {}).update(values)
     ordered_levels = stats_mod.levels(session)
     for member_id, stats in rows.items():
-        count, spend, first, last = by_member.get(member_id, (0, 0, None, None))
+        count, spend, first, last, completed = by_member.get(member_id, (0, 0, None, None, 0))
         stats.orders_count, stats.spend = int(count or 0), int(spend or 0)
+        stats.completed_spend = int(completed or 0)
         stats.first_order_at, stats.last_order_at = first, last
         stats.points = int(ledger.get(member_id) or 0)
         stats.points_earned = int(earned.get(member_id) or 0)

@@ -25,7 +25,8 @@ def export_section(session: Session, member_id: int) -> dict[str, Any]:
                  for tag, link in tags_mod.member_tags(session, member_id)],
         "level": level.name if level else None,
         "stats": None if stats is None else {
-            "orders": stats.orders_count, "spend": stats.spend, "points": stats.points,
+            "orders": stats.orders_count, "spend": stats.spend, "completed_spend": stats.completed_spend,
+            "points": stats.points,
             "points_earned": stats.points_earned, "first_order_at": _iso(stats.first_order_at),
             "last_order_at": _iso(stats.last_order_at), "channel": stats.channel,
             "distributor": stats.distributor, "checkin_streak": stats.checkin_streak},

@@ -76,12 +76,17 @@ def level_for(value: int, ordered_levels: list[Level]) -> int | None:
     return found
 
 
+def level_basis(stats: MemberStats, cfg: Config) -> int:
+    """What levels count: completed orders only. Points are earned, and completed spend
+    counted, by ``on_order_completed``; a paid order counts toward the bands at once."""
+    return stats.points_earned if cfg.level_basis == "points" else stats.completed_spend
+
+
 def refresh_derived(stats: MemberStats, cfg: Config, ordered_levels: list[Level]) -> None:
     """Bands and level from the row's own figures."""
     stats.f_band = band_up(stats.orders_count, cfg.frequency_orders)
     stats.m_band = band_up(max(stats.spend, 0), cfg.monetary_spend)
-    basis = stats.points_earned if cfg.level_basis == "points" else stats.spend
-    stats.level_id = level_for(basis, ordered_levels)
+    stats.level_id = level_for(level_basis(stats, cfg), ordered_levels)
     stats.updated_at = utcnow()
 
 
@@ -103,12 +108,25 @@ def order_paid(session: Session, cfg: Config, order: Order,
     return stats
 
 
+def order_completed(session: Session, cfg: Config, order: Order,
+                    ordered_levels: list[Level] | None = None) -> MemberStats:
+    """Count the completed order toward levels (what is left of it after refunds so far);
+    returns the member's row, locked. The core completes an order once."""
+    stats = lock(session, order.member_id)
+    ordered_levels = levels(session) if ordered_levels is None else ordered_levels
+    stats.completed_spend += max(order.total - order.refunded_amount, 0)
+    refresh_derived(stats, cfg, ordered_levels)
+    return stats
+
+
 def order_refunded(session: Session, cfg: Config, order: Order, amount: int,
                    ordered_levels: list[Level] | None = None) -> MemberStats:
     """Take the refund off the member's figures; returns the row, locked."""
     stats = lock(session, order.member_id)
     ordered_levels = levels(session) if ordered_levels is None else ordered_levels
     stats.spend -= amount
+    if order.completed_at is not None:  # counted toward levels already: take it off there too
+        stats.completed_spend = max(stats.completed_spend - amount, 0)
     before = order.refunded_amount - amount
     if before < order.total <= order.refunded_amount:
         stats.orders_count = max(0, stats.orders_count - 1)  # fully refunded: not a purchase

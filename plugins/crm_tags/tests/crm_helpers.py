@@ -49,13 +49,35 @@ def make_member(kernel, session, email="buyer@example.com"):
     return sign_up(kernel, session, email=email, password="correct-horse", name=email.split("@")[0])
 
 
-def buy(kernel, session, member, product, quantity=1, inputs=None, pay=True) -> Order:
-    """Place an order (manual payment) and, unless ``pay`` is False, confirm it paid."""
+def buy(kernel, session, member, product, quantity=1, inputs=None, pay=True, complete=False) -> Order:
+    """Place an order (manual payment) and, unless ``pay`` is False, confirm it paid; with
+    ``complete``, also ship it and confirm receipt (points and levels count from there)."""
     order = place_order(kernel, session, member=member, items={product.id: quantity}, payment_method="manual",
                         checkout_token=secrets.token_hex(8), inputs=inputs or {})
     if pay:
         pay_order(kernel, session, order)
+    if complete:
+        complete_order(kernel, session, order)
     return order
+
+
+def ship(kernel, session, order):
+    from siyu.core.fulfilment import ship_order
+
+    order = session.get(Order, order.id)
+    ship_order(kernel, session, order, carrier_code="sf", tracking_number=f"SF{order.id:08d}")
+    return order
+
+
+def complete_order(kernel, session, order):
+    """Ship the order (unless it has shipped) and have its buyer confirm receipt."""
+    from siyu.core.fulfilment import confirm_receipt
+    from siyu.core.models import TO_SHIP_STATES, Member
+
+    order = fresh(session).get(Order, order.id)
+    if order.status in TO_SHIP_STATES:
+        ship(kernel, session, order)
+    return confirm_receipt(kernel, session, order, session.get(Member, order.member_id))
 
 
 def pay_order(kernel, session, order, at=None):

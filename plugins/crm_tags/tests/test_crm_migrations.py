@@ -17,4 +17,4 @@ def test_branch_matches_models(kernel):
 def test_branch_is_labelled_and_at_head(kernel):
     script = ScriptDirectory.from_config(migrate.alembic_config(kernel))
     assert "crm_tags" in script.get_revision("crm_tags@head").branch_labels
-    assert "crm_tags_0001" in migrate.current_heads(kernel)
+    assert "crm_tags_0002" in migrate.current_heads(kernel)

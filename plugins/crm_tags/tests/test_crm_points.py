@@ -1,8 +1,9 @@
-"""Points: earned per amount paid, reversed on refund, redeemed at checkout, expiring exactly."""
+"""Points: earned per amount paid once the order is completed, reversed on refund, redeemed at
+checkout, expiring exactly."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from crm_helpers import buy, fresh, make_product
+from crm_helpers import buy, complete_order, fresh, make_product
 from sqlalchemy import func, select
 
 from siyu.core.db import write_transaction
@@ -41,8 +42,10 @@ def test_add_months_is_calendar_exact():
     assert points.add_months(start, 12) == datetime(2027, 1, 31, 10, 30, tzinfo=timezone.utc)
 
 
-def test_paid_order_earns_once_per_yuan(kernel, db, member, product):
+def test_completed_order_earns_once_per_yuan(kernel, db, member, product):
     order = buy(kernel, db, member, product, quantity=2)  # 200.00 CNY
+    assert balance(db, member.id) == 0  # paid: nothing yet
+    complete_order(kernel, db, order)
     assert balance(db, member.id) == 200
     entry = db.scalar(select(PointEntry).where(PointEntry.member_id == member.id))
     assert (entry.kind, entry.delta, entry.ref, entry.order_id) == ("earn", 200, f"order:{order.id}", order.id)
@@ -51,7 +54,7 @@ def test_paid_order_earns_once_per_yuan(kernel, db, member, product):
 
 
 def test_refund_reverses_earn_proportionally_and_exactly(kernel, db, member, product):
-    order = buy(kernel, db, member, product, quantity=3)  # 300.00 → 300 points
+    order = buy(kernel, db, member, product, quantity=3, complete=True)  # 300.00 → 300 points
     refund_order(kernel, db, order, 10001, "r-1")  # a third and a fen
     assert balance(db, member.id) == 300 - 100
     refund_order(kernel, db, fresh(db).get(type(order), order.id), 19999, "r-2")  # the rest
@@ -65,20 +68,20 @@ def test_refund_reverses_earn_proportionally_and_exactly(kernel, db, member, pro
 
 
 def test_refund_of_spent_points_leaves_a_debt_paid_by_later_earnings(kernel, db, member, product):
-    first = buy(kernel, db, member, product)  # +100
+    first = buy(kernel, db, member, product, complete=True)  # +100
     cheap = make_product(db, "TEA-2", price=1000)
-    buy(kernel, db, member, cheap, inputs={"crm_points": "max"})  # all 100 points = 1.00 off 10.00
+    buy(kernel, db, member, cheap, inputs={"crm_points": "max"}, complete=True)  # all 100 points = 1.00 off 10.00
     assert balance(db, member.id) == 0 + 9  # earned 9 on the 9.00 paid
     refund_order(kernel, db, first, 10000, "r-all")
     assert balance(db, member.id) == 9 - 100
     assert_consistent(db, member.id)
-    buy(kernel, db, member, product)  # +100 pays the debt first
+    buy(kernel, db, member, product, complete=True)  # +100 pays the debt first
     assert balance(db, member.id) == 9
     assert_consistent(db, member.id)
 
 
 def test_redemption_is_capped_and_reserved_and_released_on_cancel(kernel, db, member, product):
-    buy(kernel, db, member, product, quantity=5)  # +500 points
+    buy(kernel, db, member, product, quantity=5, complete=True)  # +500 points
     order = buy(kernel, db, member, product, inputs={"crm_points": "max"}, pay=False)
     adj = next(a for a in order.adjustments if a.code == "points")
     assert adj.amount == -500 and adj.stage == "redemption"  # 500 points = 5.00, under the 50 % cap

@@ -1,7 +1,7 @@
 """Points races on PostgreSQL: concurrent redemptions never overdraw; awards land once."""
 
 import pytest
-from crm_helpers import buy, make_member, make_product
+from crm_helpers import buy, make_member, make_product, ship
 from sqlalchemy import delete, func, select
 
 from siyu.core.db import write_transaction
@@ -67,6 +67,21 @@ def test_concurrent_awards_with_one_ref_land_once(pg):
     session.close()
 
 
+def completer(pg, orders):
+    """``complete(i)`` for run_together: the buyer confirms receipt of ``orders[i]``."""
+    from siyu.core.fulfilment import confirm_receipt
+    from siyu.core.models import Member
+
+    def complete(i):
+        s = pg.db.Session()
+        try:
+            order = s.get(Order, orders[i].id)
+            return confirm_receipt(pg, s, order, s.get(Member, order.member_id)).id
+        finally:
+            s.close()
+    return complete
+
+
 def payer(pg, orders):
     """``pay(i)`` for run_together: pay ``orders[i]`` in a session of its own."""
     from crm_helpers import pay_order
@@ -91,7 +106,15 @@ def test_concurrent_paid_orders_keep_stats_exact(pg):
     assert not errors, errors
     session.rollback()
     stats = session.get(MemberStats, member.id)
-    assert (stats.orders_count, stats.spend, stats.points) == (8, 80000, 800)
+    assert (stats.orders_count, stats.spend, stats.points) == (8, 80000, 0)  # points wait for completion
+    for order in orders:
+        ship(pg, session, order)
+    results, errors = run_together(8, completer(pg, orders))
+    assert not errors, errors
+    session.rollback()
+    session.expire_all()
+    stats = session.get(MemberStats, member.id)
+    assert (stats.orders_count, stats.spend, stats.completed_spend, stats.points) == (8, 80000, 80000, 800)
     session.close()
 
 
@@ -110,5 +133,15 @@ def test_concurrent_first_orders_create_the_stats_row_once(pg):
     assert not errors, errors
     session.rollback()
     stats = session.get(MemberStats, member.id)
-    assert (stats.orders_count, stats.spend, stats.points) == (6, 60000, 600)
+    assert (stats.orders_count, stats.spend, stats.points) == (6, 60000, 0)
+    for order in orders:
+        ship(pg, session, order)
+    with write_transaction(session):  # gone again before the orders complete
+        session.execute(delete(MemberStats).where(MemberStats.member_id == member.id))
+    results, errors = run_together(6, completer(pg, orders))
+    assert not errors, errors
+    session.rollback()
+    session.expire_all()
+    stats = session.get(MemberStats, member.id)
+    assert (stats.completed_spend, stats.points) == (60000, 600)
     session.close()

@@ -15,7 +15,8 @@ from siyu_crm_tags.models import MemberStats, MemberTag, RecomputeJob
 
 def snapshot(db):
     fresh(db)
-    return {s.member_id: (s.orders_count, s.spend, s.points, s.points_earned, s.f_band, s.m_band, s.level_id)
+    return {s.member_id: (s.orders_count, s.spend, s.completed_spend, s.points, s.points_earned, s.f_band, s.m_band,
+                          s.level_id)
             for s in db.scalars(select(MemberStats))}
 
 

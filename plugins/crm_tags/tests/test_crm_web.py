@@ -1,7 +1,7 @@
 """Back office and storefront pages: tagging from the member page, segments, levels, card."""
 import json
 
-from crm_helpers import AGENT_PW, buy, csrf, fresh, login, make_member, staff_login
+from crm_helpers import AGENT_PW, buy, complete_order, csrf, fresh, login, make_member, staff_login
 from sqlalchemy import select
 
 from siyu.core.db import write_transaction
@@ -67,7 +67,9 @@ def test_levels_member_price_and_card(kernel, db, client, owner, member, product
                                            "exclusive_skus": "", "benefits": "9折", "csrf_token": token})
     level = fresh(db).scalar(select(Level))
     assert level.price_percent == 90
-    buy(kernel, db, member, product)  # spends 100.00 → Gold
+    paid = buy(kernel, db, member, product)  # spends 100.00: Gold once the order is completed
+    assert fresh(db).get(MemberStats, member.id).level_id is None
+    complete_order(kernel, db, paid)
     assert fresh(db).get(MemberStats, member.id).level_id == level.id
     order = buy(kernel, db, member, product)
     adj = next(a for a in order.adjustments if a.code == "member_price")
@@ -94,7 +96,7 @@ def test_exclusive_item_refused_below_its_level(kernel, db, member):
 def test_data_export_and_anonymise(kernel, db, owner_client, member, product):
     tag = tags_mod.create_tag(db, "备孕")
     tags_mod.tag_member(db, member.id, tag.id, None)
-    order = buy(kernel, db, member, product)
+    order = buy(kernel, db, member, product, complete=True)
     client = owner_client
     data = json.loads(client.get(f"/admin/crm/members/{member.id}/export.json").get_data(as_text=True))
     assert data["member"]["email"] == "buyer@example.com"

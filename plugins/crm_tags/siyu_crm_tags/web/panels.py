@@ -70,7 +70,7 @@ def card_figures(session, member_id: int) -> dict:
     cfg = config.load(session)
     stats = session.get(MemberStats, member_id)
     ordered = stats_mod.levels(session)
-    basis = (stats.points_earned if cfg.level_basis == "points" else stats.spend) if stats else 0
+    basis = stats_mod.level_basis(stats, cfg) if stats else 0
     current = next((lv for lv in reversed(ordered) if basis >= lv.threshold), None)
     upcoming = next((lv for lv in ordered if basis < lv.threshold), None)
     start = current.threshold if current else 0
