@@ -42,8 +42,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_payment_alarms_resolved_at'), ['resolved_at'], unique=False)
     # -- unpaid-order caps (a browser's unpaid orders are counted at each checkout)
     op.create_index('ix_orders_visitor_status', 'orders', ['visitor_id', 'status'], unique=False)
-    # -- unpaid-order caps (a browser's unpaid orders are counted at each checkout)
-    op.create_index('ix_orders_visitor_status', 'orders', ['visitor_id', 'status'], unique=False)
     pass
 
 
