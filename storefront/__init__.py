@@ -15,6 +15,7 @@ from flask import Flask
 from siyu.core.kernel import DEFAULTS, Kernel, config_from_env
 from siyu.storefront import admin, api, chrome, context, errors, i18n, media, security, visitor
 from siyu.storefront.extensions import csrf, drop_idle_limit_check, limiter, login_manager
+from siyu.storefront.logs import configure_logging
 from siyu.storefront.views import helpers
 
 CORE_BLUEPRINTS = (
@@ -65,6 +66,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = security.load_or_create_secret_key(app.instance_path)
+    # The shop's log lines (time, level, logger; repeats summarised) unless the host set up its
+    # own; before the plugin manager (hook tracing) and Flask's logger look for handlers.
+    configure_logging(app.config)
     if app.config.get("TRACE_HOOKS"):
         logging.getLogger("siyu.hooks").setLevel(logging.INFO)
 

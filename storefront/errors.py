@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from siyu.core.errors import SiyuError
 from siyu.storefront import security
 from siyu.storefront.context import end_transaction_for_error_page, known_shop_settings
-from siyu.storefront.logs import configure_logging, exception_signature, log_unexpected
+from siyu.storefront.logs import exception_signature, log_unexpected
 
 RETRY_AFTER = "5"
 DATABASE_DOWN = (OperationalError, PoolTimeout)
@@ -146,10 +146,6 @@ def _database_error_summary(exc: BaseException) -> str:
 
 
 def init_app(app: Flask) -> None:
-    # The shop's log lines (time, level, logger; repeats summarised) unless the host set up
-    # its own; before anything touches ``app.logger``, so Flask adds no handler of its own.
-    configure_logging(app.config)
-
     @app.errorhandler(SiyuError)
     @_without_database
     def siyu_error(exc: SiyuError):

@@ -28,7 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Hashable
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s"
+FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s %(message)s"
 WINDOW = 60.0
 MAX_KEYS = 1000
 

@@ -18,7 +18,7 @@ from siyu.core import hookimpl
 from siyu.storefront import create_app
 from siyu.storefront.logs import FORMAT, SummarisingHandler, configure_logging
 
-LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+ \[\d+\]: ")
+LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[\d+\] (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+ ")
 
 
 class Clock:
@@ -147,8 +147,11 @@ def test_create_app_sets_up_logging_for_every_logger_of_the_shop_with_time_level
 
 
 def check_installed_logging(bare_root, tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'log.db'}", "SECRET_KEY": "x", "TESTING": True},
-                     instance_path=str(tmp_path / "instance"))
+    tracing = logging.getLogger("siyu.hooks")
+    tracing_handlers = list(tracing.handlers)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'log.db'}", "SECRET_KEY": "x", "TESTING": True,
+                      "TRACE_HOOKS": True}, instance_path=str(tmp_path / "instance"))
+    assert tracing.handlers == tracing_handlers, "hook tracing writes through the shop's handler, once"
     ours = [h for h in bare_root.handlers if isinstance(h, SummarisingHandler)]
     assert len(ours) == 1, bare_root.handlers
     stream = io.StringIO()
@@ -159,7 +162,8 @@ def check_installed_logging(bare_root, tmp_path):
     logging.getLogger("siyu.payments").warning("a warning")
     output = lines(stream)
     assert len(output) == 6 and all(LINE.match(line) for line in output), output
-    assert "ERROR siyu.payments [" in output[1] and "WARNING siyu.payments [" in output[5]
+    assert "] ERROR siyu.payments a line from siyu.payments" in output[1]
+    assert "] WARNING siyu.payments a warning" in output[5]
     second = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'log.db'}", "SECRET_KEY": "x"},
                         instance_path=str(tmp_path / "instance"))
     assert second and len([h for h in bare_root.handlers if isinstance(h, SummarisingHandler)]) == 1
