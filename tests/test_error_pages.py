@@ -218,3 +218,31 @@ def test_an_outage_inside_a_plugins_transactional_hook_is_a_503_not_the_plugins_
     assert_error_page(response, 503, BUSY_ZH)
     assert response.headers["Retry-After"] == "5"
     assert client.get("/cart/").status_code == 200
+
+
+def test_a_page_that_cannot_be_rendered_becomes_a_plain_page_with_the_headers(app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template is broken")
+
+    monkeypatch.setattr("siyu.storefront.errors._render_page", broken)
+    response = app.test_client().get("/no-such-page")
+    assert response.status_code == 404 and "<h1>" in response.get_data(as_text=True)
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_after_request_function_failing_on_an_error_page_leaves_the_headers(app):
+    def explode(response):
+        if response.status_code >= 400:
+            raise RuntimeError("a plugin's after_request failed")
+        return response
+
+    app.after_request_funcs.setdefault(None, []).append(explode)  # runs before the headers' own
+    try:
+        response = app.test_client().get("/no-such-page")
+    finally:
+        app.after_request_funcs[None].remove(explode)
+    assert response.status_code == 500
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert BROKEN_ZH in response.get_data(as_text=True)
