@@ -65,6 +65,8 @@ def test_agents_see_but_only_owners_decide(app, db, requests_):
     agent = signed_in(app, db)
     page = agent.get(f"/admin/after-sales/{money.id}", headers=EN).get_data(as_text=True)
     assert "An owner approves" in page and "Approve and refund" not in page
+    order_page = agent.get(f"/admin/orders/{_order.id}", headers=EN).get_data(as_text=True)
+    assert f"/admin/after-sales/{money.id}" in order_page and "Awaiting a decision" in order_page
     token = admin_csrf(agent, f"/admin/after-sales/{money.id}")
     for action in ("approve", "reject", "receive", "refund"):
         assert agent.post(f"/admin/after-sales/{money.id}/{action}", data={"csrf_token": token}).status_code == 403

@@ -36,6 +36,12 @@ STAFF_STATES = {
 }
 
 
+@bp.app_template_global()
+def after_sale_state(state: str) -> str:
+    """A request's state as staff read it."""
+    return str(STAFF_STATES.get(state, state))
+
+
 @bp.get("")
 @staff_required("agent")
 def index():

@@ -22,7 +22,7 @@ from siyu.core.carriers import carrier_label
 from siyu.core.errors import SiyuError
 from siyu.core.fulfilment import PICKUP, progress, ship_order
 from siyu.core.fulfilment_settings import fulfilment_settings, tracking_url
-from siyu.core.models import TO_SHIP_STATES, Order, Shipment
+from siyu.core.models import TO_SHIP_STATES, AfterSale, Order, Shipment
 from siyu.core.shipping_files import XLSX_MIME, write_csv, write_xlsx
 from siyu.storefront.admin import current_staff, staff_required
 from siyu.storefront.admin.common import get_or_404, paginate, show_error
@@ -162,6 +162,8 @@ def shipping_panel(order: Order) -> dict:
         "lines": lines, "carriers": values.get("carriers") or [], "loc": loc, "pickup": order.delivery_method == PICKUP,
         "can_ship": order.status in TO_SHIP_STATES and any(p.remaining for _l_, p in lines),
         "form": FlaskForm(),
+        "requests": db().scalars(select(AfterSale).where(AfterSale.order_id == order.id)
+                                 .order_by(AfterSale.id)).all() if order.is_paid else [],
     }
 
 
