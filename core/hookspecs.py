@@ -113,11 +113,13 @@ def register_api(register: Callable[..., None]) -> None:
 
 @hookspec
 def on_demo_seeded(kernel: Any, session: "Session") -> None:
-    """The demo shop's products and members were just loaded (``flask siyu seed --demo``).
+    """The demo shop's products, members (with addresses) and their orders in every state
+    were just loaded (``flask siyu seed --demo``).
 
     Add your plugin's demo data so a newcomer sees it working: a curated catalog, a coupon,
-    a channel. Must be idempotent (the command may run again). Not in a transaction:
-    write inside your own ``write_transaction(session)``.
+    a channel, a distributor with referred orders (``siyu.core.demo_orders.demo_order``
+    places back-dated orders through the real services). Must be idempotent (the command
+    may run again). Not in a transaction: write inside your own ``write_transaction(session)``.
     """
 
 

@@ -1,12 +1,16 @@
-"""A bilingual demo shop: a dozen products with drawn images, and a few members."""
+"""A bilingual demo shop: a dozen products with drawn images, a few members with delivery
+addresses, and their orders in every state, so the back office, the dashboard and the
+shoppers' order pages show history on first start."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from siyu.core import settings
+from siyu.core.addresses import add_address
 from siyu.core.db import write_transaction
+from siyu.core.demo_orders import demo_order
 from siyu.core.members import sign_up
-from siyu.core.models import Member, Product, ProductImage
+from siyu.core.models import Member, MemberAddress, Product, ProductImage
 
 # sku, zh title, en title, price in fen, stock, colour, zh description, en description
 PRODUCTS = [
@@ -42,6 +46,37 @@ MEMBERS = [
     ("amy@example.com", "Amy"),
 ]
 DEMO_PASSWORD = "siyu-demo-2026"
+#: email → (recipient, mobile, province, city, district, street)
+ADDRESSES = {
+    "li.hua@example.com": ("李华", "13800138001", "330000", "330100", "330106", "文三路 90 号 3 幢 501"),
+    "wang.fang@example.com": ("王芳", "13900139002", "110000", "110100", "110105", "建国路 88 号 2 单元 1203"),
+    "amy@example.com": ("Amy Chen", "13700137003", "310000", "310100", "310104", "衡山路 12 弄 6 号"),
+}
+LI, WANG, AMY = (email for email, _ in MEMBERS)
+#: key, buyer, {sku: quantity}, placed (days ago), steps: (action, hours after placing, options)
+ORDERS = [
+    ("completed-auto", AMY, {"RIC-001": 1}, 40, [
+        ("pay", 2), ("ship", 26, {"carrier": "yto", "tracking": "YT8812004455"}), ("auto", 26 + 24 * 10)]),
+    ("completed", WANG, {"TEA-003": 1, "SNK-001": 1}, 24, [
+        ("pay", 1), ("ship", 20, {"carrier": "sf", "tracking": "SF1402200011"}), ("receive", 70)]),
+    ("returned-refunded", AMY, {"SNK-001": 2, "HON-001": 1}, 16, [
+        ("pay", 1), ("ship", 22, {"carrier": "zto", "tracking": "ZT7310010086"}),
+        ("request", 60, {"sku": "SNK-001", "kind": "return_refund", "reason": "damaged", "quantity": 1,
+                         "note": "一盒压坏了 One box arrived crushed"}),
+        ("approve", 64), ("return", 70, {"carrier": "zto", "tracking": "ZT7310020099"}), ("received", 110),
+        ("refund", 111), ("receive", 112)]),
+    ("return-requested", LI, {"POT-001": 1, "CUP-001": 1}, 7, [
+        ("pay", 1), ("ship", 18, {"carrier": "sf", "tracking": "SF1402300022"}),
+        ("request", 80, {"sku": "POT-001", "kind": "return_refund", "reason": "not_as_described",
+                         "note": "壶盖不太严 The lid does not sit tight"})]),
+    ("shipped", LI, {"SET-001": 1}, 4, [("pay", 1), ("ship", 20, {"carrier": "jd", "tracking": "JD0098765432"})]),
+    ("cancelled", WANG, {"SCF-001": 1}, 3, [("cancel", 5)]),
+    ("partly-shipped", AMY, {"TEA-002": 1, "HON-001": 1}, 2, [
+        ("pay", 1), ("ship", 20, {"carrier": "sf", "tracking": "SF1402400033", "skus": {"HON-001": 1}})]),
+    ("to-ship", WANG, {"TEA-001": 1, "CUP-001": 2}, 1, [("pay", 2)]),
+    ("to-ship-today", LI, {"OIL-001": 1}, 0.2, [("pay", 1)]),
+    ("awaiting-payment", AMY, {"CAR-001": 1}, 0.05, []),
+]
 
 
 def seed_demo(kernel, session) -> int:
@@ -63,6 +98,15 @@ def seed_demo(kernel, session) -> int:
     for email, name in MEMBERS:
         if email not in known:
             sign_up(kernel, session, email=email, password=DEMO_PASSWORD, name=name)
+    members = {m.email: m for m in session.scalars(select(Member).where(Member.email.in_(list(ADDRESSES))))}
+    for email, member in members.items():
+        if session.scalar(select(MemberAddress.id).where(MemberAddress.member_id == member.id).limit(1)) is None:
+            recipient, phone, province, city, district, street = ADDRESSES[email]
+            add_address(session, member, {"recipient": recipient, "phone": phone, "province_code": province,
+                                          "city_code": city, "district_code": district, "street": street},
+                        make_default=True)
+    for key, email, items, days, steps in ORDERS:
+        demo_order(kernel, session, members[email], items, key, days, steps)
     kernel.pm.hook.on_demo_seeded(kernel=kernel, session=session)
     return created
 

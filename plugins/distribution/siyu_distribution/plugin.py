@@ -73,6 +73,13 @@ def register_commands(cli):
 
 
 @hookimpl
+def on_demo_seeded(kernel, session):
+    from siyu_distribution import demo
+
+    demo.seed(kernel, session)
+
+
+@hookimpl
 def attribution_from_request(args, session):
     code = args.get("ref")
     if code and distributors.approved_link(session, code) is not None:
