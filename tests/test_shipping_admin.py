@@ -173,3 +173,17 @@ def test_print_views_render_for_a_selection(app, db, orders):
     assert "size: 100mm 150mm" in css
     assert "size: A4" in app.test_client().get("/static/print-a4.css").get_data(as_text=True)
     assert agent.get("/admin/shipping/print?ids=abc").status_code == 302
+
+
+def test_batched_progress_agrees_with_the_service(kernel, db, member):
+    from siyu.core import after_sales, to_ship
+    from siyu.core.fulfilment import progress
+
+    orders = [shipping_order(kernel, db, member, f"batch{i}")[0] for i in range(3)]
+    ship_order(kernel, db, orders[0], carrier_code="sf", tracking_number="SF6000001", lines={orders[0].lines[0].id: 1})
+    after_sales.request_after_sale(kernel, db, orders[1], member, line_id=orders[1].lines[1].id, kind="refund_only",
+                                   reason="changed_mind")
+    orders = [fresh(db).get(Order, o.id) for o in orders]
+    assert to_ship.progress_many(db, orders) == {o.id: progress(db, o) for o in orders}
+    parcels = to_ship.parcels(db, orders)
+    assert [[qty for _line, qty in p.lines] for p in parcels] == [[1, 1], [2], [2, 1]]

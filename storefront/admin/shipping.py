@@ -139,11 +139,7 @@ def print_view():
 
 def _print_parcels(orders) -> list[to_ship.Parcel]:
     """Slips list every shippable line (a reprint of a shipped order too), with what is left."""
-    parcels = to_ship.parcels(db(), orders)
-    for p in parcels:
-        state = progress(db(), p.order)
-        p.lines = [(line, state[line.id].remaining) for line in p.order.lines if line.id in state]
-    return parcels
+    return to_ship.parcels(db(), orders, every_line=True)
 
 
 @bp.app_template_global()
