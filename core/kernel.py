@@ -35,6 +35,16 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_IMMEDIATE": False,
     # Checkouts (POST /checkout) one member may send, Flask-Limiter notation ("10/minute;60/hour").
     "CHECKOUT_RATE_LIMIT": "10/minute;60/hour",
+    # Sign-in lockout per email address (core/signin.py): after this many wrong passwords
+    # the address is locked for SIGNIN_LOCK_SECONDS, doubling with each further failure,
+    # up to SIGNIN_LOCK_MAX_SECONDS.
+    "SIGNIN_LOCK_AFTER": 5,
+    "SIGNIN_LOCK_SECONDS": 60,
+    "SIGNIN_LOCK_MAX_SECONDS": 3600,
+    # Behind a reverse proxy: how many proxies in front of the shop append X-Forwarded-For
+    # and X-Forwarded-Proto (usually 1). 0 trusts no such header: the client's address is
+    # the peer's, whatever the request says.
+    "PROXY_FIX": 0,
 }
 
 

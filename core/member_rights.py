@@ -68,6 +68,7 @@ def anonymise_member(kernel, session: Session, member_id: int) -> Member:
         member.locale = None
         member.visitor_id = None
         member.active = False
+        member.session_version = member.session_version + 1  # signed out everywhere
         session.execute(update(Touch).where(Touch.member_id == member_id).values(visitor_id="anonymised")
                         .execution_options(synchronize_session=False))
         session.execute(update(Order).where(Order.member_id == member_id).values(visitor_id=None)

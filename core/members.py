@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import func, select, update
@@ -9,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from siyu.core import signin
 from siyu.core.db import write_transaction
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import ValidationError
@@ -61,16 +63,58 @@ def sign_up(kernel, session: Session, *, email: str, password: str, name: str = 
     return member
 
 
-def authenticate(session: Session, email: str, password: str) -> Member | None:
-    member = session.scalar(select(Member).where(Member.email == normalise_email(email)))
-    if member is None or not member.active:
-        # Same work either way, so timing does not reveal which emails exist.
-        check_password_hash(_DUMMY_HASH, password or "")
-        return None
-    return member if check_password_hash(member.password_hash, password or "") else None
+def authenticate(session: Session, email: str, password: str, *, now: datetime | None = None) -> Member | None:
+    """The active member with this email and password, else None.
+
+    Raises ``siyu.core.signin.AccountLocked`` while the address is locked after repeated
+    wrong passwords (then even the right one is refused), or when this try locks it.
+    Unknown addresses are counted and locked the same way.
+    """
+    email = normalise_email(email)
+    found: list[Member] = []
+
+    def password_ok() -> bool:
+        member = session.scalar(select(Member).where(Member.email == email))
+        if member is None or not member.active:
+            # Same work either way, so timing does not reveal which emails exist.
+            check_password_hash(_DUMMY_HASH, password or "")
+            return False
+        if not check_password_hash(member.password_hash, password or ""):
+            return False
+        found.append(member)
+        return True
+
+    return found[0] if signin.verify(session, "member", email, password_ok, now) else None
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def end_sessions(session: Session, member_id: int) -> None:
+    """Sign the member out everywhere: every session and remember cookie stops working."""
+    with write_transaction(session):
+        session.execute(update(Member).where(Member.id == member_id)
+                        .values(session_version=Member.session_version + 1)
+                        .execution_options(synchronize_session=False))
+
+
+def change_password(session: Session, member: Member, current: str, new: str) -> Member:
+    """Set a new password after checking the current one (through the sign-in lock, so it
+    cannot be used to guess); every other session of the member ends. Returns the member
+    with its new session version, to sign the current browser in again."""
+    if authenticate(session, member.email, current) is None:
+        raise ValidationError(_l("The current password is not correct."),
+                              fields={"current_password": _l("The current password is not correct.")})
+    errors = validate_signup(member.email, new)
+    if "password" in errors:
+        raise ValidationError(_l("Please correct the highlighted fields."),
+                              fields={"new_password": errors["password"]})
+    with write_transaction(session):
+        row = session.scalar(select(Member).where(Member.id == member.id).with_for_update()
+                             .execution_options(populate_existing=True))
+        row.password_hash = generate_password_hash(new)
+        row.session_version = row.session_version + 1
+    return row
 
 
 def record_touches(session: Session, visitor_id: str, touches: Iterable[tuple[str, str]],

@@ -1,10 +1,13 @@
 """Staff accounts (owners and agents): creation, password policy, authentication."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from siyu.core import signin
 from siyu.core.db import write_transaction
 from siyu.core.errors import ValidationError
 from siyu.core.i18n import lazy_gettext as _l
@@ -52,12 +55,54 @@ def create_staff(session: Session, *, email: str, password: str, role: str, name
 _DUMMY = generate_password_hash("staff-dummy-password")
 
 
-def authenticate_staff(session: Session, email: str, password: str) -> StaffUser | None:
-    staff = session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
-    if staff is None or not staff.active:
-        check_password_hash(_DUMMY, password or "")
-        return None
-    return staff if check_password_hash(staff.password_hash, password or "") else None
+def authenticate_staff(session: Session, email: str, password: str, *,
+                       now: datetime | None = None) -> StaffUser | None:
+    """The active staff member with this email and password, else None.
+
+    Raises ``siyu.core.signin.AccountLocked`` while the address is locked after repeated
+    wrong passwords (even the right one is refused then), or when this try locks it.
+    """
+    email = normalise_email(email)
+    found: list[StaffUser] = []
+
+    def password_ok() -> bool:
+        staff = session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if staff is None or not staff.active:
+            check_password_hash(_DUMMY, password or "")
+            return False
+        if not check_password_hash(staff.password_hash, password or ""):
+            return False
+        found.append(staff)
+        return True
+
+    return found[0] if signin.verify(session, "staff", email, password_ok, now) else None
+
+
+def end_sessions(session: Session, staff_id: int) -> None:
+    """Sign the staff member out everywhere: every back-office cookie stops working."""
+    with write_transaction(session):
+        session.execute(update(StaffUser).where(StaffUser.id == staff_id)
+                        .values(session_version=StaffUser.session_version + 1)
+                        .execution_options(synchronize_session=False))
+
+
+def change_password(session: Session, staff: StaffUser, current: str, new: str) -> StaffUser:
+    """Set a new password after checking the current one (through the sign-in lock); every
+    other back-office session of this staff member ends. Returns the updated row, to sign
+    the current browser in again."""
+    if authenticate_staff(session, staff.email, current) is None:
+        raise ValidationError(_l("The current password is not correct."),
+                              fields={"current_password": _l("The current password is not correct.")})
+    problems = password_problems(new, staff.email)
+    if problems:
+        raise ValidationError(_l("Please correct the highlighted fields."),
+                              fields={"new_password": " ".join(str(p) for p in problems)})
+    with write_transaction(session):
+        row = session.scalar(select(StaffUser).where(StaffUser.id == staff.id).with_for_update()
+                             .execution_options(populate_existing=True))
+        row.password_hash = generate_password_hash(new)
+        row.session_version = row.session_version + 1
+    return row
 
 
 def may(staff: StaffUser | None, role: str) -> bool:
@@ -72,10 +117,13 @@ def set_active(session: Session, actor: StaffUser, staff_id: int, active: bool) 
     from siyu.core.errors import NotFound
 
     with write_transaction(session):
-        staff = session.scalar(select(StaffUser).where(StaffUser.id == staff_id).with_for_update())
+        staff = session.scalar(select(StaffUser).where(StaffUser.id == staff_id).with_for_update()
+                               .execution_options(populate_existing=True))
         if staff is None:
             raise NotFound(_l("Staff member not found."))
         if staff.id == actor.id and not active:
             raise ValidationError(_l("You cannot deactivate your own account."))
+        if staff.active and not active:
+            staff.session_version = staff.session_version + 1  # a later reactivation revives no cookie
         staff.active = bool(active)
     return staff

@@ -71,6 +71,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     configure_logging(app.config)
     if app.config.get("TRACE_HOOKS"):
         logging.getLogger("siyu.hooks").setLevel(logging.INFO)
+    _trust_proxies(app)
 
     _apply_plugin_choice(app)
     siyu = Kernel(app.config, extra_plugins=plugins)
@@ -111,6 +112,21 @@ def _apply_plugin_choice(app: Flask) -> None:
 
 
 def _init_login(app: Flask) -> None:
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``PROXY_FIX`` trusted proxies, take the client's address and scheme from the
+    ``X-Forwarded-For`` / ``X-Forwarded-Proto`` entries they appended (werkzeug's ProxyFix).
+
+    Unset (0, the default), those headers are ignored: the rate limits and the shopper's
+    session protection use the address of whoever connected, so a client cannot pick the
+    address it is counted or recognised under.
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    count = int(app.config.get("PROXY_FIX") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
     from siyu.storefront.signed_in import load_member
 
     login_manager.init_app(app)

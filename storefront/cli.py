@@ -94,6 +94,20 @@ def expire_orders():
     click.echo(f"{expire_unpaid(kernel(), db())} orders expired")
 
 
+@siyu_cli.command("unlock-signin")
+@click.argument("email")
+@click.option("--staff", is_flag=True, help="the back-office sign-in (default: the shop's)")
+@with_appcontext
+def unlock_signin(email, staff):
+    """Lift the sign-in lock of EMAIL after repeated wrong passwords (an owner locked out)."""
+    from siyu.core import signin
+    from siyu.core.members import normalise_email
+
+    realm = "staff" if staff else "member"
+    lifted = signin.clear(db(), realm, normalise_email(email))
+    click.echo(f"{realm} sign-in for {email}: " + ("unlocked" if lifted else "had no failed attempts"))
+
+
 @siyu_cli.command("mark-paid")
 @click.argument("number")
 @with_appcontext

@@ -1,5 +1,7 @@
 """Flask extensions, bound to each app in ``create_app()``."""
-from flask import Flask, current_app
+from hashlib import sha512
+
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,6 +27,24 @@ def member_or_address() -> str:
 def configured_limit(key: str):
     """A limit read from the app's configuration (``SIYU_<KEY>``) when a request is checked."""
     return lambda: str(current_app.config[key])
+
+
+def session_identifier() -> str:
+    """What "strong" session protection binds a shopper's session to: the client's address
+    and user agent.
+
+    Flask-Login's own identifier reads ``X-Forwarded-For``, which any client can send, so a
+    stolen cookie could be replayed with the victim's address in that header. This one
+    reads ``request.remote_addr`` only, which is the peer's address unless the shop is
+    configured behind a trusted proxy (``PROXY_FIX``), where werkzeug's ``ProxyFix`` sets
+    it from the header the proxy appended.
+    """
+    base = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    return sha512(base.encode("utf-8", "replace")).hexdigest()
+
+
+# Flask-Login 0.6 has no public setting for this; the attribute is what it calls.
+login_manager._session_identifier_generator = session_identifier
 
 
 def drop_idle_limit_check(app: Flask) -> None:

@@ -28,6 +28,7 @@ ADMIN = [  # (method, path, least role)
     ("POST", "/admin/products/{tea}/images", "owner"),
     ("POST", "/admin/products/{tea}/images/{image}/delete", "owner"),
     ("POST", "/admin/plugins/gift/state", "owner"),
+    ("POST", "/admin/members/{a}/unlock", "owner"),
     ("GET", "/admin/plugins/gift/settings", "owner"),
     ("POST", "/admin/plugins/gift/settings", "owner"),
     ("POST", "/admin/staff/{agent}/active", "owner"),
@@ -37,6 +38,7 @@ ADMIN = [  # (method, path, least role)
     ("GET", "/admin/after-sales/{after_sale}/photos/1", "agent"),
     ("POST", "/admin/after-sales/{after_sale}/approve", "owner"),
     ("POST", "/admin/after-sales/{after_sale}/reject", "owner"),
+    ("POST", "/admin/staff/{agent}/unlock", "owner"),
     ("POST", "/admin/after-sales/{after_sale}/receive", "owner"),
     ("POST", "/admin/after-sales/{after_sale}/refund", "owner"),
 ]

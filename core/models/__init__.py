@@ -4,7 +4,7 @@ from siyu.core.models.catalog import Product, ProductImage
 from siyu.core.models.conversations import (
     Broadcast, CardActionResult, Conversation, MemberInteraction, Message,
 )
-from siyu.core.models.members import ApiToken, Member, StaffUser, Touch
+from siyu.core.models.members import ApiToken, Member, SignInFailure, StaffUser, Touch
 from siyu.core.models.orders import (
     PAID_STATES, TO_SHIP_STATES, Order, OrderAdjustment, OrderLine, OrderStatus,
 )
@@ -23,5 +23,5 @@ __all__ = [
     "Refund", "RefundStatus",
     "WebhookEvent", "Setting", "Broadcast", "CardActionResult", "Conversation", "MemberInteraction",
     "Message", "PAID_STATES", "TO_SHIP_STATES", "AfterSale", "AfterSaleKind", "AfterSaleState",
-    "DeliveryMethod", "MemberAddress", "OrderDelivery", "Shipment", "ShipmentLine",
+    "DeliveryMethod", "MemberAddress", "OrderDelivery", "Shipment", "ShipmentLine", "SignInFailure",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.core.db import Base, UTCDateTime, utcnow
@@ -22,6 +22,9 @@ class Member(Base):
     visitor_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Raised by signing out, a password change or anonymisation: every session and
+    #: remember cookie made with an older value stops working, on every worker and host.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # Flask-Login protocol, kept here so the core needs no web import.
     @property
@@ -37,7 +40,9 @@ class Member(Base):
         return self.active
 
     def get_id(self) -> str:
-        return f"m:{self.id}"
+        # The session version rides in the id, so the session and the remember cookie
+        # carry it and the user loader compares it in the statement that loads the member.
+        return f"m:{self.id}:{self.session_version}"
 
 
 class StaffUser(Base):
@@ -53,6 +58,28 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Raised by signing out, a password change or deactivation: staff cookies made with
+    #: an older value stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class SignInFailure(Base):
+    """Failed sign-ins for one email address, in the shop (``member``) or the back office
+    (``staff``), whether an account has that address or not: an unknown address is locked
+    like a known one, so the lock tells nobody which addresses have accounts.
+
+    The address is kept as a SHA-256 digest. A successful sign-in or an owner's unlock
+    deletes the row; failures older than a day no longer count.
+    """
+
+    __tablename__ = "signin_failures"
+
+    #: ``member`` or ``staff``.
+    realm: Mapped[str] = mapped_column(String(8), primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Touch(Base):

@@ -14,7 +14,7 @@ from flask import Flask, abort, current_app, g, redirect, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from siyu.core.models import StaffUser
-from siyu.core.staff import may
+from siyu.core.staff import end_sessions, may
 from siyu.storefront.context import db, kernel
 
 COOKIE = "siyu_staff"
@@ -48,13 +48,20 @@ def _fingerprint(staff: StaffUser) -> str:
 
 
 def sign_in(response, staff: StaffUser):
-    token = _serializer().dumps({"id": staff.id, "v": _fingerprint(staff)})
+    # "s", the staff member's session version, is raised by signing out, a password change
+    # and deactivation: every cookie made before then stops working, on every worker.
+    token = _serializer().dumps({"id": staff.id, "v": _fingerprint(staff), "s": staff.session_version})
     response.set_cookie(COOKIE, token, max_age=MAX_AGE, path="/admin", httponly=True,
                         samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 
 def sign_out(response):
+    """End the signed-in staff member's sessions everywhere (not only this cookie)."""
+    staff = current_staff()
+    if staff is not None:
+        end_sessions(db(), staff.id)
+        g.staff = None
     response.delete_cookie(COOKIE, path="/admin")
     return response
 
@@ -69,8 +76,9 @@ def current_staff() -> StaffUser | None:
             except BadSignature:
                 data = None
             if isinstance(data, dict) and isinstance(data.get("id"), int):
-                staff = db().get(StaffUser, data["id"])
-                if staff is not None and staff.active and data.get("v") == _fingerprint(staff):
+                staff = db().get(StaffUser, data["id"]) if 0 < data["id"] <= 2**31 - 1 else None
+                if staff is not None and staff.active and data.get("v") == _fingerprint(staff) \
+                        and data.get("s") == staff.session_version:
                     g.staff = staff
     return g.staff
 

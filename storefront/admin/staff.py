@@ -1,4 +1,4 @@
-"""Back office: staff accounts — list, add owners and agents, deactivate (owners)."""
+"""Back office: staff accounts — list, add owners and agents, deactivate, unlock sign-in (owners)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,11 +10,12 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from siyu.core import signin
 from siyu.core.errors import SiyuError
-from siyu.core.models import StaffUser
+from siyu.core.models import SignInFailure, StaffUser
 from siyu.core.staff import MIN_STAFF_PASSWORD, create_staff, set_active
 from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.admin.common import MAX_ID, paginate, require_csrf, show_error
+from siyu.storefront.admin.common import MAX_ID, get_or_404, paginate, require_csrf, show_error
 from siyu.storefront.context import db
 
 bp = Blueprint("admin_staff", __name__, url_prefix="/admin/staff")
@@ -48,7 +49,24 @@ def index():
         else:
             status = 422
     result = paginate(select(StaffUser).order_by(StaffUser.id))
-    return render_template("admin/staff.html", form=form, result=result, me=current_staff()), status
+    keys = {signin.email_key(s.email): s.id for s in result.items}
+    rows = db().scalars(select(SignInFailure).where(SignInFailure.realm == "staff",
+                                                    SignInFailure.email_hash.in_(keys))).all() if keys else []
+    #: staff id -> (wrong passwords since the last sign-in, locked until or None)
+    failures = {keys[r.email_hash]: (r.failures, signin.locked_until(r)) for r in rows}
+    return render_template("admin/staff.html", form=form, result=result, me=current_staff(),
+                           failures=failures), status
+
+
+@bp.post("/<int:staff_id>/unlock")
+@staff_required("owner")
+def unlock(staff_id: int):
+    """Lift a staff member's sign-in lock (after repeated wrong passwords)."""
+    require_csrf()
+    staff = get_or_404(StaffUser, staff_id)
+    signin.clear(db(), "staff", staff.email)
+    flash(_("%(email)s can sign in again.", email=staff.email), "success")
+    return redirect(url_for("admin_staff.index"))
 
 
 @bp.post("/<int:staff_id>/active")

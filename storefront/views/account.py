@@ -1,4 +1,4 @@
-"""Member accounts: sign-up, login, logout, order history and the order page."""
+"""Member accounts: sign-up, login, logout, password change, order history and the order page."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -12,7 +12,8 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from siyu.core.errors import ValidationError
-from siyu.core.members import MIN_PASSWORD, authenticate, bind_touches, sign_up
+from siyu.core.members import MIN_PASSWORD, authenticate, bind_touches, change_password, end_sessions, sign_up
+from siyu.core.signin import AccountLocked
 from siyu.core.db import write_transaction
 from siyu.core.models import Order, Payment
 from siyu.core.orders import order_for_member
@@ -36,6 +37,11 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField(validators=[InputRequired(), Length(max=254)])
     password = PasswordField(validators=[InputRequired(), Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(validators=[InputRequired(), Length(max=200)])
+    new_password = PasswordField(validators=[InputRequired(), Length(min=MIN_PASSWORD, max=200)])
 
 
 def _safe_next(default: str) -> str:
@@ -76,25 +82,66 @@ def signup():
 def login():
     form = LoginForm()
     status = 200
+    headers = {}
     if request.method == "POST":
-        member = authenticate(db(), form.email.data or "", form.password.data or "") \
-            if form.validate() else None
-        if member is not None:
-            login_user(member)
-            with write_transaction(db()):
-                bind_touches(db(), visitor_id(), member.id)
-            return redirect(_safe_next(url_for("catalog.home")))
-        flash(_("Email or password is not correct."), "error")
-        status = 401 if form.validate() else 422
-    return render_template("account/login.html", form=form, next=_safe_next("")), status
+        try:
+            member = authenticate(db(), form.email.data or "", form.password.data or "") \
+                if form.validate() else None
+        except AccountLocked as exc:
+            # Locked after repeated wrong passwords: refused whatever the password was.
+            flash(str(exc.message), "error")
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
+        else:
+            if member is not None:
+                login_user(member)
+                with write_transaction(db()):
+                    bind_touches(db(), visitor_id(), member.id)
+                return redirect(_safe_next(url_for("catalog.home")))
+            flash(_("Email or password is not correct."), "error")
+            status = 401 if form.validate() else 422
+    return render_template("account/login.html", form=form, next=_safe_next("")), status, headers
 
 
 @bp.post("/account/logout")
 def logout():
     if not FlaskForm().validate():
         abort(400)
+    if current_user.is_authenticated:
+        # Every copy of the session (and any remember cookie) stops working, on every worker.
+        end_sessions(db(), current_user.id)
     logout_user()
     return redirect(url_for("catalog.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10/minute", methods=["POST"])
+def password():
+    form = PasswordForm()
+    status = 200
+    headers = {}
+    if request.method == "POST":
+        if form.validate():
+            try:
+                member = change_password(db(), current_user, form.current_password.data,
+                                         form.new_password.data)
+            except AccountLocked as exc:
+                flash(str(exc.message), "error")
+                status, headers = 429, {"Retry-After": str(exc.retry_after)}
+            except ValidationError as exc:
+                for field, message in exc.fields.items():
+                    if field in form:
+                        form[field].errors = [str(message)]
+                flash(str(exc.message), "error")
+                status = 422
+            else:
+                # Every other session ended with the old version; this browser continues.
+                login_user(member)
+                flash(_("Your password was changed. You were signed out everywhere else."), "success")
+                return redirect(url_for("account.orders"))
+        else:
+            status = 422
+    return render_template("account/password.html", form=form), status, headers
 
 
 @bp.get("/account/orders")

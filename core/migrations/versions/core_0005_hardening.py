@@ -16,6 +16,20 @@ depends_on = None
 
 def upgrade() -> None:
     # -- sessions and sign-in (session versions, lockout)
+    with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='1', nullable=False))
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='1', nullable=False))
+    op.create_table('signin_failures',
+    sa.Column('realm', sa.String(length=8), nullable=False),
+    sa.Column('email_hash', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_failed_at', sa.DateTime(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('realm', 'email_hash', name=op.f('pk_signin_failures'))
+    )
+    with op.batch_alter_table('signin_failures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signin_failures_last_failed_at'), ['last_failed_at'], unique=False)
     # -- payments (alarms)
     op.create_table('payment_alarms',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -54,4 +68,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payment_alarms_order_id'))
     op.drop_table('payment_alarms')
     # -- sessions and sign-in (session versions, lockout)
+    with op.batch_alter_table('signin_failures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signin_failures_last_failed_at'))
+    op.drop_table('signin_failures')
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.drop_column('session_version')
+    with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.drop_column('session_version')
     pass
