@@ -111,7 +111,6 @@ def _apply_plugin_choice(app: Flask) -> None:
         app.config["PLUGINS"], app.config["PLUGINS_DISABLED"] = effective_plugins(app.config, enabled, disabled)
 
 
-def _init_login(app: Flask) -> None:
 def _trust_proxies(app: Flask) -> None:
     """Behind ``PROXY_FIX`` trusted proxies, take the client's address and scheme from the
     ``X-Forwarded-For`` / ``X-Forwarded-Proto`` entries they appended (werkzeug's ProxyFix).
@@ -127,6 +126,7 @@ def _trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
+def _init_login(app: Flask) -> None:
     from siyu.storefront.signed_in import load_member
 
     login_manager.init_app(app)
