@@ -7,10 +7,11 @@ An unpaid order reserves its stock until it is paid, cancelled or expires
   pays. How many unpaid orders, and how many units in them, one member may hold are shop
   settings (back office → Settings); the same caps hold, apart, for each visitor id (one
   browser, whichever accounts sign in on it). ``enforce`` runs inside the checkout's write
-  transaction, before stock is reserved. It locks the member's row (``FOR NO KEY UPDATE``,
-  as order numbering does: rows that merely reference the member are not blocked) and takes
-  an advisory lock for the visitor id, so two checkouts of one member or one browser count
-  one after the other and never both slip under a cap. SQLite serialises every writer anyway.
+  transaction, before stock is reserved, after ``lock_member``: on PostgreSQL an advisory
+  lock on the member's id and another on the visitor id, so two checkouts of one member or
+  one browser count one after the other and never both slip under a cap. Not the member's
+  row: paying an order locks it (order numbering) after rows a checkout locks too, and the
+  two would wait for each other. SQLite serialises every writer anyway.
 - **Expiry on read.** Overdue orders are cancelled where their stock is wanted: before a
   checkout (the member's own and those holding the cart's products) and when a product
   looks sold out. So stock comes back without ``flask siyu expire-orders`` or a worker; the
@@ -28,11 +29,12 @@ from sqlalchemy.orm import Session
 from siyu.core import settings
 from siyu.core.errors import SiyuError
 from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Member, Order, OrderLine, OrderStatus
+from siyu.core.models import Order, OrderLine, OrderStatus
 
 #: Shop settings (``core``) and the values the back office accepts.
 ORDERS_KEY, UNITS_KEY = "unpaid_orders_cap", "unpaid_units_cap"
 RANGES = {ORDERS_KEY: (1, 100), UNITS_KEY: (1, 10_000)}
+MEMBER_LOCK = 0x4D_45_4D_42  # "MEMB": the advisory lock space of members' checkouts
 VISITOR_LOCK = 0x56_49_53_49  # "VISI": the advisory lock space of visitor ids
 #: Overdue orders one read cancels at most (the worker's sweep does the rest).
 RELEASE_LIMIT = 50
@@ -80,7 +82,10 @@ def held(session: Session, column, value, now: datetime) -> tuple[int, int]:
 
 
 def lock_member(session: Session, member_id: int) -> None:
-    session.execute(select(Member.id).where(Member.id == member_id).with_for_update(key_share=True))
+    """Serialise the member's checkouts until the transaction ends (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :member)"),
+                        {"space": MEMBER_LOCK, "member": member_id})
 
 
 def enforce(session: Session, member_id: int, visitor_id: str | None, units: int, now: datetime) -> None:
