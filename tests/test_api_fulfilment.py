@@ -127,3 +127,20 @@ def test_the_api_docs_page_shows_the_import_endpoint(client):
     html = client.get("/api/v1/docs").get_data(as_text=True)
     assert "/api/v1/shipments/import" in html and "<code>ImportFile</code>" in html
     assert "/api/v1/after-sales/{after_sale_id}/refund" in html
+
+
+def test_orders_to_ship_with_delivery_and_what_is_left(client, db, kernel, member, agent):
+    first, *_ = shipping_order(kernel, db, member, "tsa", recipient="王小明")
+    second, *_ = shipping_order(kernel, db, member, "tsb", recipient="李雷", phone="+8613900001111", method="pickup")
+    ship_order(kernel, db, first, carrier_code="sf", tracking_number="SF8300001", lines={first.lines[0].id: 2})
+    page = client.get("/api/v1/shipments/to-ship", headers=agent).json
+    assert [i["number"] for i in page["items"]] == [first.number, second.number] and page["total"] == 2
+    item = page["items"][0]
+    assert item["delivery"]["recipient"] == "王小明" and item["delivery_method"] == "express"
+    assert [(line["order_line_id"], line["quantity_left"]) for line in item["lines"]] == [(first.lines[1].id, 1)]
+    assert client.get("/api/v1/shipments/to-ship?method=pickup", headers=agent).json["total"] == 1
+    assert client.get("/api/v1/shipments/to-ship?q=1111", headers=agent).json["items"][0]["number"] == second.number
+    later = client.get("/api/v1/shipments/to-ship?paid_from=2999-01-01T00:00:00", headers=agent).json
+    assert later["total"] == 0
+    edge = client.get("/api/v1/shipments/to-ship?paid_from=0001-01-01T00:00:00%2B05:00", headers=agent)
+    assert edge.status_code == 422 and "paid_from" in edge.json["errors"]

@@ -6,12 +6,15 @@ parcel already recorded (201 when it is new): a retry never ships twice.
 """
 from __future__ import annotations
 
+from datetime import timezone
+
 import marshmallow as ma
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
+from siyu.core import to_ship
 from siyu.core.errors import ValidationError
 from siyu.core.fulfilment import ship_order
 from siyu.core.i18n import lazy_gettext as _l
@@ -79,7 +82,74 @@ class ImportResultSchema(ma.Schema):
     rows = fields.List(fields.Nested(ImportRowSchema), required=True)
 
 
+class ToShipQuery(PageArgs):
+    method = fields.String(validate=validate.OneOf(to_ship.METHODS))
+    paid_from = fields.DateTime(metadata={"description": "Paid at or after (ISO 8601; UTC unless an offset is given)"})
+    paid_before = fields.DateTime(metadata={"description": "Paid before"})
+    q = Text(max_length=to_ship.MAX_SEARCH, metadata={"description": "Order number, part of the recipient's name, "
+                                                                       "or 4+ digits of their phone"})
+
+    @ma.post_load
+    def utc(self, data, **_kwargs):
+        """Aware UTC datetimes (a naive one is UTC); one beyond the calendar is refused."""
+        for name in ("paid_from", "paid_before"):
+            value = data.get(name)
+            if value is not None:
+                try:
+                    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+                    data[name] = aware.astimezone(timezone.utc)
+                except (OverflowError, ValueError):
+                    raise ma.ValidationError("Out of range.", field_name=name) from None
+        return data
+
+
+class DeliverySchema(ma.Schema):
+    method = fields.String(required=True)
+    recipient = fields.String(required=True)
+    phone = fields.String(required=True)
+    province_name = fields.String(required=True)
+    city_name = fields.String(required=True)
+    district_name = fields.String(required=True)
+    street = fields.String(required=True)
+    pickup_name = fields.String(required=True)
+    pickup_address = fields.String(required=True)
+
+
+class LineLeftSchema(ma.Schema):
+    order_line_id = fields.Function(lambda pair: pair[0].id, required=True)
+    sku = fields.Function(lambda pair: pair[0].sku, required=True)
+    title_zh = fields.Function(lambda pair: pair[0].title_zh, required=True)
+    title_en = fields.Function(lambda pair: pair[0].title_en, required=True)
+    quantity_left = fields.Function(lambda pair: pair[1], required=True)
+
+
+class ToShipSchema(ma.Schema):
+    order_id = fields.Function(lambda p: p.order.id, required=True)
+    number = fields.Function(lambda p: p.order.number, required=True)
+    status = fields.Function(lambda p: p.order.status, required=True)
+    paid_at = fields.Function(lambda p: p.order.paid_at.isoformat() if p.order.paid_at else None,
+                              required=True, allow_none=True)
+    delivery_method = fields.Function(lambda p: p.order.delivery_method, required=True)
+    delivery = fields.Nested(DeliverySchema, allow_none=True, required=True)
+    lines = fields.List(fields.Nested(LineLeftSchema), required=True)
+
+
 ShipmentPage = page_of(ShipmentSchema, "ShipmentPage")
+ToShipPage = page_of(ToShipSchema, "ToShipPage")
+
+
+@blp.route("/to-ship")
+@blp.arguments(ToShipQuery, location="query")
+@blp.response(200, ToShipPage)
+def list_to_ship(args):
+    """Orders awaiting shipment, oldest payment first, with their delivery and what is left to ship"""
+    filters = to_ship.Filters(method=args.get("method"), start=args.get("paid_from"), end=args.get("paid_before"),
+                              q=args.get("q") or "")
+    query = to_ship.query(filters)
+    count = select(func.count()).select_from(query.subquery())
+    page = paginate(db(), query, count, args)
+    page["items"] = to_ship.parcels(db(), page["items"])
+    return page
 
 
 @blp.route("")
