@@ -26,10 +26,12 @@ CORE = {
         GROUP BY o.id, o.number, o.subtotal, o.adjustment_total, o.total
         HAVING o.total < 0 OR o.total <> o.subtotal + o.adjustment_total
             OR o.adjustment_total <> COALESCE(SUM(a.amount), 0)""",
+    # A cancelled order was never sold: the refund of money taken for it anyway is on its
+    # payment, not on the order (which stays cancelled with nothing refunded).
     "refunded = sum of succeeded refunds, at most the total": """
         SELECT o.number, o.refunded_amount, o.total FROM orders o
-        WHERE o.refunded_amount > o.total OR o.refunded_amount <> (SELECT COALESCE(SUM(r.amount), 0)
-            FROM refunds r WHERE r.order_id = o.id AND r.status = 'succeeded')""",
+        WHERE o.refunded_amount > o.total OR (o.status <> 'cancelled' AND o.refunded_amount <> (
+            SELECT COALESCE(SUM(r.amount), 0) FROM refunds r WHERE r.order_id = o.id AND r.status = 'succeeded'))""",
     "pending and succeeded refunds never exceed the total": """
         SELECT o.number FROM orders o JOIN refunds r ON r.order_id = o.id AND r.status IN ('pending', 'succeeded')
         GROUP BY o.id, o.number, o.total HAVING SUM(r.amount) > o.total""",
@@ -43,9 +45,18 @@ CORE = {
         SELECT o.number FROM orders o WHERE o.status IN ('paid', 'partially_refunded', 'shipped', 'completed',
                                                          'refunded')
             AND (SELECT COUNT(*) FROM payments p WHERE p.order_id = o.id AND p.status = 'succeeded') <> 1""",
-    "an unpaid order has no succeeded payment unless flagged for refund": """
+    "money taken for an unpaid order raised a payment alarm": """
         SELECT o.number FROM orders o JOIN payments p ON p.order_id = o.id
-        WHERE o.status IN ('placed', 'cancelled') AND p.status = 'succeeded' AND p.last_error IS NULL""",
+        WHERE o.status IN ('placed', 'cancelled') AND p.status = 'succeeded' AND NOT EXISTS (
+            SELECT 1 FROM payment_alarms a WHERE a.payment_id = p.id AND a.kind = 'paid_after_cancel')""",
+    "money taken for a cancelled order is refunded, or its alarm stays open": """
+        SELECT o.number FROM orders o JOIN payments p ON p.order_id = o.id
+        JOIN payment_alarms a ON a.payment_id = p.id AND a.kind = 'paid_after_cancel'
+        WHERE o.status = 'cancelled' AND a.resolved_at IS NOT NULL AND p.amount > (
+            SELECT COALESCE(SUM(r.amount), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded')""",
+    "refunds of a payment never exceed it": """
+        SELECT p.reference FROM payments p JOIN refunds r ON r.payment_id = p.id
+        AND r.status IN ('pending', 'succeeded') GROUP BY p.id, p.reference, p.amount HAVING SUM(r.amount) > p.amount""",
 }
 
 PLUGINS = {

@@ -146,7 +146,9 @@ def record_provider_refund(kernel, session: Session, order: Order, payment: Paym
             Refund.order_id == order.id, Refund.status == RefundStatus.PENDING.value))
         amount = min(refunded_total - known, locked.refundable_amount - pending)
     elif payment.status == PaymentStatus.SUCCEEDED.value:
-        amount = min(refunded_total, payment.amount) - known
+        reported = min(refunded_total, payment.amount)
+        _settled_by_provider(session, payment, reported, reference)
+        amount = reported - known
     else:
         return None
     if amount <= 0:
@@ -160,6 +162,20 @@ def record_provider_refund(kernel, session: Session, order: Order, payment: Paym
     if locked.is_paid:
         _apply(kernel, session, locked, refund)
     return refund
+
+
+def _settled_by_provider(session: Session, payment: Payment, reported: int, reference: str) -> None:
+    """The provider reports enough refunded to cover the pending automatic refund as well:
+    it went through (its answer was lost) or someone refunded at the provider meanwhile.
+    Either way the money is back, and a retry would only be refused: mark it succeeded."""
+    pending = session.scalar(select(Refund).where(Refund.idempotency_key == auto_refund_key(payment),
+                                                  Refund.status == RefundStatus.PENDING.value))
+    succeeded = session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.payment_id == payment.id, Refund.status == RefundStatus.SUCCEEDED.value))
+    if pending is not None and reported - succeeded >= pending.amount:
+        pending.status, pending.last_error = RefundStatus.SUCCEEDED.value, None
+        pending.provider_reference = pending.provider_reference or reference[:128]
+        session.flush()
 
 
 def auto_refund_key(payment: Payment) -> str:

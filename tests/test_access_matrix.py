@@ -10,17 +10,23 @@ import pytest
 from backoffice_helpers import admin_csrf, bearer, make_staff, shop, staff_login
 from conftest import TOKEN, csrf, login
 from marshmallow import Schema, fields
+from sqlalchemy import select
 
 from siyu.core import hookimpl
 from siyu.core.after_sales import request_after_sale
 from siyu.core.api_tokens import create_token
+from siyu.core.db import write_transaction
 from siyu.core.media import add_product_image
+from siyu.core.models import Payment
+from siyu.core.payments.alarms import raise_alarm
 
 ADMIN = [  # (method, path, least role)
     ("GET", "/admin/orders/{paid}", "agent"),
     ("POST", "/admin/orders/{placed}/mark-paid", "owner"),
     ("POST", "/admin/orders/{placed}/cancel", "owner"),
     ("POST", "/admin/orders/{paid}/refund", "owner"),
+    ("POST", "/admin/orders/{paid}/alarms/{alarm}/retry-refund", "owner"),
+    ("POST", "/admin/orders/{paid}/alarms/{alarm}/close", "owner"),
     ("GET", "/admin/members/{a}", "agent"),
     ("GET", "/admin/products/{tea}", "owner"),
     ("POST", "/admin/products/{tea}", "owner"),
@@ -98,10 +104,19 @@ def world(app, kernel, db):
     after_sale = request_after_sale(app.extensions["siyu"], db, s["b_paid"], s["b"],
                                     line_id=s["b_paid"].lines[0].id, kind="refund_only", reason="other",
                                     photos=[b"GIF89a" + b"\0" * 20], media_root=Path(app.instance_path) / "private")
-    ids = {"paid": s["paid"].id, "placed": s["placed"].id, "a": s["a"].id, "tea": s["tea"].id,
+    alarm = payment_alarm(db, s["paid"])
+    ids = {"alarm": alarm.id, "paid": s["paid"].id, "placed": s["placed"].id, "a": s["a"].id, "tea": s["tea"].id,
            "image": image.id, "agent": agent.id, "owner_token": owner_token.id, "number": s["placed"].number,
            "after_sale": after_sale.id}
     return {"ids": ids, "owner": owner, "agent": agent, "shop": s}
+
+
+def payment_alarm(db, order):
+    """An open payment alarm on ``order`` (as a webhook raises it), for the alarm routes."""
+    with write_transaction(db):
+        payment = db.scalar(select(Payment).where(Payment.order_id == order.id))
+        alarm, _new = raise_alarm(db, "paid_after_cancel", order, payment, "paid after the order was cancelled")
+    return alarm
 
 
 def send(client, method, path, token=None, **kwargs):

@@ -7,8 +7,11 @@ delivered. A refund made at Stripe for such an order is recorded. A webhook that
 the intent raises an alarm that closes by itself. A payment provider outage answers 502/503,
 never 402.
 """
+import importlib.util
+import io
 import logging
 import re
+from pathlib import Path
 
 import pytest
 import stripe
@@ -25,8 +28,13 @@ from siyu.core.models import Order, Payment, PaymentAlarm, Product, Refund, Webh
 from siyu.core.orders import cancel_order, expire_unpaid, place_order
 from siyu.core.payments import stripe_provider
 from siyu.core.payments.stripe_provider import StripeProvider
+from siyu.storefront.testing import give_address
 
 EN = {"Accept-Language": "en"}
+_spec = importlib.util.spec_from_file_location(
+    "siyu_bench_invariants_alarms", Path(__file__).resolve().parents[1] / "bench" / "invariants.py")
+invariants = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(invariants)
 
 
 class Refunds:
@@ -51,7 +59,9 @@ def refunds(monkeypatch):
 
 @pytest.fixture
 def shopper(kernel, db):
-    return sign_up(kernel, db, email="buyer@example.com", password="correct-horse", name="Buyer")
+    buyer = sign_up(kernel, db, email="buyer@example.com", password="correct-horse", name="Buyer")
+    give_address(db, buyer)
+    return buyer
 
 
 def card_order(kernel, db, member, tag="pac", price=2500, quantity=2):
@@ -118,12 +128,55 @@ def test_paid_after_cancel_is_refunded_once_and_raises_an_alarm(
     assert errors[0].order_number == order.number and errors[0].payment_alarm == "paid_after_cancel"
     assert any(order.number in r.getMessage() and "succeeded" in r.getMessage() for r in caplog.records
                if r.name == "siyu.payments"), "the refund's outcome is logged too"
+    assert invariants.check(kernel.db.engine) == [], "the books hold: the order unrefunded, its payment refunded"
+
+
+def test_the_books_catch_money_taken_for_a_cancelled_order_without_an_alarm(kernel, db, shopper):
+    """What the shop did before: the payment flagged in a text field, nobody told, no refund."""
+    order = card_order(kernel, db, shopper, "old")
+    cancel_order(kernel, db, order, "customer")
+    with write_transaction(db):
+        payment = db.scalar(select(Payment).where(Payment.order_id == order.id))
+        payment.status, payment.last_error = "succeeded", "paid after the order was cancelled: refund this payment"
+    broken = invariants.check(kernel.db.engine)
+    assert len(broken) == 1 and broken[0].startswith("money taken for an unpaid order raised a payment alarm")
+
+
+def test_alarms_reach_the_servers_error_log_with_time_level_and_order_number(client, kernel, db, shopper,
+                                                                             refunds, monkeypatch):
+    """Through the shop's configured log handler (``siyu.storefront.logs``), as under gunicorn."""
+    from siyu.storefront.logs import FORMAT, SummarisingHandler
+
+    stream = io.StringIO()
+    handler = SummarisingHandler(stream)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    logger = logging.getLogger("siyu.payments")
+    logger.addHandler(handler)
+    try:
+        order, event = paid_after_cancel(kernel, db, client, shopper)
+        for _ in range(2):
+            assert post(client, event, sign(event)).status_code == 200
+        blind = card_order(kernel, db, shopper, "unread")
+        monkeypatch.setattr(StripeProvider, "intent_status", lambda self, k, reference: (_ for _ in ()).throw(
+            stripe.APIConnectionError("Network error: read timed out")))
+        failed = intent_event("payment_intent.payment_failed", "pi_unread", blind.total)
+        assert post(client, failed, sign(failed)).status_code == 503
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    lines = stream.getvalue().splitlines()
+    stamp = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[\d+\] ERROR siyu\.payments "
+    paid = [line for line in lines if re.match(stamp + "paid after cancel: order " + order.number, line)]
+    unread = [line for line in lines if re.match(stamp + "could not read payment intent pi_unread of order "
+                                                 + blind.number, line)]
+    assert len(paid) == 1 and len(unread) == 1, lines
 
 
 def test_a_failed_automatic_refund_answers_503_and_a_redelivery_retries_it(client, kernel, db, shopper, refunds):
     order, event = paid_after_cancel(kernel, db, client, shopper)
     refunds.down = True
     assert post(client, event, sign(event)).status_code == 503, "Stripe delivers the event again"
+    assert invariants.check(kernel.db.engine) == [], "pending: the alarm is open"
     fresh(db)
     pending = db.scalar(select(Refund))
     assert pending.status == "pending" and "connection refused" in pending.last_error
@@ -157,6 +210,22 @@ def test_a_refund_made_at_stripe_for_a_cancelled_order_is_recorded(client, kerne
     fresh(db)
     assert db.scalar(select(func.sum(Refund.amount))) == order.total
     assert (db.get(Order, order.id).status, db.get(Order, order.id).refunded_amount) == ("cancelled", 0)
+
+
+def test_a_pending_automatic_refund_covered_at_stripe_is_settled_not_retried(client, kernel, db, shopper, refunds):
+    """Stripe was down for the automatic refund; the owner refunded in Stripe's dashboard."""
+    order, event = paid_after_cancel(kernel, db, client, shopper)
+    refunds.down = True
+    assert post(client, event, sign(event)).status_code == 503
+    full = charge_event("pi_pac", order.total, order.total)
+    assert post(client, full, sign(full)).status_code == 200
+    fresh(db)
+    assert [(r.amount, r.status, r.provider_reference) for r in db.scalars(select(Refund))] == [
+        (5000, "succeeded", "ch_pi_pac")]
+    refunds.down = False
+    assert post(client, event, sign(event)).status_code == 200, "nothing left to retry"
+    assert len(refunds.calls) == 1
+    assert invariants.check(kernel.db.engine) == []
 
 
 def test_a_refund_at_stripe_before_the_success_event_needs_no_refund_from_the_shop(
@@ -258,6 +327,7 @@ def test_the_back_office_shows_alarms_and_an_owner_retries_and_closes_them(app, 
     assert owner.post(f"/admin/orders/{quiet.id}/alarms/{alarm.id}/close",
                       data={"csrf_token": token}).status_code == 404, "the alarm belongs to its order"
     assert len(refunds.calls) == 2 and db.scalar(select(func.count(Refund.id))) == 1
+    assert invariants.check(kernel.db.engine) == []
 
 
 def test_the_cli_lists_open_alarms_and_retries_pending_refunds(runner, client, kernel, db, shopper, refunds):

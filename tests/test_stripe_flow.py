@@ -137,3 +137,34 @@ def test_partial_then_full_refund_and_a_retry_after_timeout_refunds_once(
     assert sorted(r.amount for r in mine) == [1000, 2000]
     with pytest.raises(Exception):
         refund_order(kernel, db, final, 1, "refund-c")
+
+
+def test_money_taken_for_a_cancelled_order_is_refunded_at_stripe_once(
+        app, wired, member_client, products, db, kernel, monkeypatch):
+    """The cancel could not stop the intent (say it was lost on the way) and the card is then
+    charged at Stripe: the success webhook refunds it automatically, once, at Stripe."""
+    from siyu.core.models import PaymentAlarm
+    from siyu.core.orders import cancel_order
+
+    order, payment = card_checkout(member_client, db, products[1])
+    with monkeypatch.context() as patch:
+        patch.setattr(StripeProvider, "cancel", lambda self, kernel_, payment_: None)
+        cancel_order(kernel, db, order, "customer")
+    stripe = stripe_client(kernel.config)
+    stripe.v1.payment_intents.update(payment.reference, params={"payment_method": "pm_card_visa"})
+    assert stripe.v1.payment_intents.confirm(payment.reference).status == "succeeded"
+
+    deadline = time.monotonic() + 20
+    while True:
+        fresh(db)
+        refund = db.scalar(select(Refund).where(Refund.order_id == order.id))
+        if refund is not None and refund.status == "succeeded" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert refund is not None and (refund.status, refund.amount) == ("succeeded", 2000)
+    remote = [r for r in stripe.v1.refunds.list(params={"limit": 100}).data if r.payment_intent == payment.reference]
+    assert [(r.amount, r.metadata["siyu_refund_key"]) for r in remote] == [(2000, f"auto-refund-{payment.id}")]
+    assert remote[0].id == refund.provider_reference
+    assert db.get(Order, order.id).status == "cancelled"
+    alarm = db.scalar(select(PaymentAlarm).where(PaymentAlarm.order_id == order.id))
+    assert alarm.kind == "paid_after_cancel" and alarm.refund_id == refund.id

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from siyu.core.db import write_transaction
-from siyu.core.errors import PaymentError, SiyuError, ValidationError
+from siyu.core.errors import InvalidTransition, PaymentError, SiyuError, ValidationError
 from siyu.core.models import OrderStatus, Payment, PaymentStatus
 from siyu.core.orders import cancel_order, order_for_member, place_order, settle_free_order
 from siyu.core.payments.steps import confirm_payment
@@ -129,7 +129,7 @@ def confirm_card(number: str):
         raise ValidationError(_("The card details could not be read. Please try again."),
                               fields={"payment_method": "invalid"})
     if order.status != OrderStatus.PLACED.value or order.payment_method != "stripe":
-        raise ValidationError(_("This order cannot be paid any more."), fields={"order": order.status})
+        raise InvalidTransition(_("This order cannot be paid any more."), fields={"order": order.status})
     _start_payment(order)
     # Under the order's payment step: a concurrent cancel runs before or after, never across.
     result = confirm_payment(kernel(), db(), order, method)
