@@ -136,8 +136,13 @@ def refund_command(number, amount, key):
     order = db().scalar(select(Order).where(Order.number == number))
     if order is None:
         raise click.ClickException(f"no order {number}")
+    from siyu.core.errors import SiyuError
+
     key = key or f"cli-{secrets.token_hex(8)}"
-    refund = refund_order(kernel(), db(), order, amount or order.refundable_amount, key)
+    try:
+        refund = refund_order(kernel(), db(), order, amount or order.refundable_amount, key)
+    except SiyuError as exc:  # said plainly: a cancelled order's payment is refunded automatically
+        raise click.ClickException(f"{exc.message} (key {key})") from exc
     click.echo(f"refund {refund.id} {refund.status}: {refund.amount} {refund.currency} (key {key})")
 
 

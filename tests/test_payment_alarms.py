@@ -342,7 +342,8 @@ def test_the_cli_lists_open_alarms_and_retries_pending_refunds(runner, client, k
     assert fresh(db).scalar(select(Refund.status)) == "succeeded"
 
 
-def test_a_manual_refund_of_a_cancelled_order_points_to_the_automatic_one(client, kernel, db, shopper, refunds):
+def test_a_manual_refund_of_a_cancelled_order_points_to_the_automatic_one(client, runner, kernel, db, shopper,
+                                                                          refunds):
     from siyu.core.errors import InvalidTransition
     from siyu.core.refunds import refund_order
 
@@ -350,6 +351,8 @@ def test_a_manual_refund_of_a_cancelled_order_points_to_the_automatic_one(client
     post(client, event, sign(event))
     with pytest.raises(InvalidTransition, match="refunded automatically"):
         refund_order(kernel, db, fresh(db).get(Order, order.id), 5000, "by-hand-1")
+    cli = runner.invoke(args=["siyu", "refund", order.number, "--amount", "5000"])
+    assert cli.exit_code == 1 and "自动退回" in cli.output and "Traceback" not in cli.output  # the shop speaks zh_CN
     assert len(refunds.calls) == 1
 
 
