@@ -12,6 +12,7 @@ from siyu.core.members import sign_up
 from siyu.core.models import Order, Refund
 from siyu.core.payments.stripe_provider import StripeProvider, client as stripe_client
 from siyu.storefront import devstripe
+from siyu.storefront.testing import give_address
 
 pytestmark = pytest.mark.stripe
 KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
@@ -29,7 +30,7 @@ def wired(live_server, localstripe):
 
 
 def test_admin_refunds_a_card_order_through_stripe(app, wired, client, products, db, kernel, monkeypatch):
-    sign_up(kernel, db, email="buyer@example.com", password="correct-horse")
+    give_address(db, sign_up(kernel, db, email="buyer@example.com", password="correct-horse"))
     shopper = app.test_client()
     login(shopper)
     order, payment = card_checkout(shopper, db, products[2])  # 30.00
