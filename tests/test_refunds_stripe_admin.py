@@ -31,6 +31,7 @@ def wired(live_server, localstripe):
 
 def test_admin_refunds_a_card_order_through_stripe(app, wired, client, products, db, kernel, monkeypatch):
     give_address(db, sign_up(kernel, db, email="buyer@example.com", password="correct-horse"))
+    db.commit()  # end the read the address book left open, so the order checkout writes is seen
     shopper = app.test_client()
     login(shopper)
     order, payment = card_checkout(shopper, db, products[2])  # 30.00
