@@ -18,6 +18,7 @@ from siyu.core.errors import NotFound, ValidationError
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import ApiToken, StaffUser
 from siyu.core.staff import RANK, may
+from siyu.core.validation import name_problem
 
 TOKEN_PREFIX = "siyu_"
 #: ``last_used_at`` is written at most this often, so reads stay reads.
@@ -34,6 +35,8 @@ def create_token(session: Session, staff: StaffUser, name: str, role: str) -> tu
     errors = {}
     if not 0 < len(name) <= 100:
         errors["name"] = _l("Enter a name of at most 100 characters.")
+    elif name_problem(name):
+        errors["name"] = name_problem(name)
     if role not in RANK:
         errors["role"] = _l("Choose owner or agent.")
     elif not may(staff, role):

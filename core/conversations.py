@@ -22,6 +22,7 @@ from siyu.core.hooks import call_in_transaction
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Conversation, Member, MemberInteraction, Message, StaffUser
 from siyu.core.staff import may
+from siyu.core.validation import is_id
 
 log = logging.getLogger("siyu.conversations")
 MAX_TEXT = 2000
@@ -220,7 +221,7 @@ def assign(session: Session, conversation: Conversation, staff: StaffUser, to_st
     """Assign a conversation: owners to anyone (or nobody); an agent only takes an
     unassigned one for themselves (conditional UPDATE: two agents cannot both take it)."""
     if may(staff, "owner"):
-        target = session.get(StaffUser, to_staff_id) if to_staff_id else None
+        target = session.get(StaffUser, to_staff_id) if is_id(to_staff_id) else None
         if to_staff_id and (target is None or not target.active):
             raise ValidationError(_l("Choose an active staff member."), fields={"staff_id": _l("Unknown.")})
         condition = Conversation.id == conversation.id

@@ -22,7 +22,7 @@ class SiyuError(Exception):
         """An RFC 9457 style problem object."""
         body = {"type": f"about:siyu/{self.code}", "title": str(self.message), "status": self.status}
         if self.fields:
-            body["errors"] = self.fields
+            body["errors"] = {key: str(value) for key, value in self.fields.items()}
         return body
 
 

@@ -16,6 +16,7 @@ from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.errors import ValidationError
 from siyu.core.hooks import call_in_transaction
 from siyu.core.models import Member, Touch
+from siyu.core.validation import name_problem
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -35,6 +36,8 @@ def validate_signup(email: str, password: str, name: str = "") -> dict[str, str]
         errors["password"] = _l("Use at most 200 characters.")
     if len(name or "") > 100:
         errors["name"] = _l("Use at most 100 characters.")
+    elif name_problem(name or ""):
+        errors["name"] = name_problem(name)
     return errors
 
 

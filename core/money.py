@@ -6,10 +6,14 @@ always add up to the whole (no cent is created or lost).
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import format_currency
+
+from siyu.core.errors import ValidationError
+from siyu.core.i18n import lazy_gettext as _l
 
 #: Minor-unit exponent per currency; anything unknown is treated as 2.
 EXPONENTS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "TWD": 2, "JPY": 0, "KRW": 0}
@@ -18,6 +22,7 @@ SUPPORTED_CURRENCIES = tuple(sorted(EXPONENTS))
 #: Largest amount we accept anywhere (10 million units of the major currency, in minor units
 #: of a 2-decimal currency): far above any real order, far below integer overflow.
 MAX_AMOUNT = 1_000_000_000
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,16}(?:\.[0-9]{0,16})?|\.[0-9]{1,16})")
 
 
 def exponent(currency: str) -> int:
@@ -28,13 +33,33 @@ def to_decimal(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-exponent(currency))
 
 
-def parse_major(text: str, currency: str) -> int:
-    """Parse a major-unit string such as ``"12.50"`` into minor units; refuse sub-minor digits."""
-    value = Decimal(str(text).strip())
-    minor = value.scaleb(exponent(currency))
-    if minor != minor.to_integral_value():
-        raise ValueError(f"{text} has more decimals than {currency} allows")
-    return int(minor)
+class AmountError(ValidationError, ValueError):
+    """Text that is not an amount of money. Also a ``ValueError``, as it always was."""
+
+
+def parse_major(text: str, currency: str, field: str = "amount") -> int:
+    """Parse a major-unit string such as ``"12.50"`` into minor units (see ``parse_decimal``)."""
+    return parse_decimal(text, exponent(currency), field)
+
+
+def parse_decimal(text: str, places: int, field: str = "amount") -> int:
+    """Decimal text such as ``"12.50"`` as a whole number of ``10**-places`` units (1250).
+
+    Refuses, with an ``AmountError`` naming ``field``: anything but plain decimal digits (so no
+    ``Infinity``, ``NaN`` or ``1e999999``), more than ``places`` decimals, and more than
+    ``MAX_AMOUNT`` units either way.
+    """
+    raw = str(text).strip()
+    if not _AMOUNT.fullmatch(raw):
+        raise AmountError(_l("Enter an amount such as 12.50."), fields={field: _l("Enter an amount such as 12.50.")})
+    units = Decimal(raw).scaleb(places)
+    if abs(units) > MAX_AMOUNT:
+        message = _l("Enter an amount of at most %(max)s.", max=Decimal(MAX_AMOUNT).scaleb(-places))
+        raise AmountError(message, fields={field: message})
+    if units != units.to_integral_value():
+        message = _l("Use at most %(n)d decimals.", n=places) if places else _l("Use whole numbers only.")
+        raise AmountError(message, fields={field: message})
+    return int(units)
 
 
 @lru_cache(maxsize=8192)  # Babel's formatting is slow and a shop shows the same prices again and again

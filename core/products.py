@@ -16,6 +16,7 @@ from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Product
 from siyu.core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from siyu.core.settings import bump_catalog_revision
+from siyu.core.validation import name_problem
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_STOCK = 1_000_000
@@ -30,6 +31,8 @@ def _problems(data: Mapping[str, Any]) -> dict:
     for key in ("title_zh", "title_en"):
         if key in data and not (0 < len((data[key] or "").strip()) <= 200):
             errors[key] = _l("Enter a title of at most 200 characters.")
+        elif key in data and name_problem(data[key]):
+            errors[key] = name_problem(data[key])
     for key in ("description_zh", "description_en"):
         if key in data and len(data[key] or "") > 20000:
             errors[key] = _l("Use at most 20000 characters.")

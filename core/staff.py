@@ -13,6 +13,7 @@ from siyu.core.errors import ValidationError
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.members import EMAIL_RE, normalise_email
 from siyu.core.models import StaffUser
+from siyu.core.validation import name_problem
 
 ROLES = ("owner", "agent")
 MIN_STAFF_PASSWORD = 12
@@ -41,6 +42,10 @@ def create_staff(session: Session, *, email: str, password: str, role: str, name
     problems = password_problems(password, email)
     if problems:
         errors["password"] = " ".join(str(p) for p in problems)
+    if len(name or "") > 100:
+        errors["name"] = _l("Use at most 100 characters.")
+    elif name_problem(name or ""):
+        errors["name"] = name_problem(name)
     if errors:
         raise ValidationError(_l("Please correct the highlighted fields."), fields=errors)
     with write_transaction(session):

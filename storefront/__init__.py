@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from flask import Flask
 
 from siyu.core.kernel import DEFAULTS, Kernel, config_from_env
-from siyu.storefront import admin, api, chrome, context, errors, i18n, media, security, visitor
+from siyu.storefront import admin, api, chrome, context, errors, i18n, inputs, media, security, visitor
 from siyu.storefront.extensions import csrf, drop_idle_limit_check, limiter, login_manager
 from siyu.storefront.logs import configure_logging
 from siyu.storefront.views import helpers
@@ -80,6 +80,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
 
     security.configure_cookies(app)
     security.install_headers(app)
+    inputs.init_app(app)  # before any route is added: the bounded int converter
     csrf.init_app(app)
     limiter.init_app(app)
     _init_login(app)

@@ -22,6 +22,7 @@ from siyu.core.db import write_transaction
 from siyu.core.errors import SiyuError, ValidationError
 from siyu.core.models import Conversation, Member, Message, Order, StaffUser
 from siyu.core.staff import may
+from siyu.core.validation import to_int
 from siyu.storefront.admin import current_staff, staff_required
 from siyu.storefront.chat import message_views
 from siyu.storefront.context import db, kernel
@@ -161,9 +162,12 @@ def send_card(conversation_id: int):
 def assign_view(conversation_id: int):
     staff = current_staff()
     conversation = conversation_for_staff(db(), staff, conversation_id)
-    raw = request.form.get("staff_id", "")
+    raw = request.form.get("staff_id", "").strip()
     try:
-        assign(db(), conversation, staff, int(raw) if raw.isdigit() else None)
+        to_staff_id = to_int(raw, 1) if raw else None
+        if raw and to_staff_id is None:
+            raise ValidationError(_("Choose an active staff member."), fields={"staff_id": _("Unknown.")})
+        assign(db(), conversation, staff, to_staff_id)
     except SiyuError as exc:
         flash(str(exc.message), "error")
     else:

@@ -13,6 +13,7 @@ from siyu.core.models import Product
 from siyu.core.orders import quote
 from siyu.core.pricing import MAX_QUANTITY
 from siyu.core.reservations import release_overdue
+from siyu.core.validation import MAX_ID
 from siyu.storefront.context import db, kernel
 from siyu.storefront.views.helpers import MAX_LINES, get_cart, save_cart
 
@@ -20,7 +21,7 @@ bp = Blueprint("cart", __name__, url_prefix="/cart")
 
 
 class AddForm(FlaskForm):
-    product_id = IntegerField(validators=[InputRequired()])
+    product_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
     quantity = IntegerField(default=1, validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)])
 
 

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from siyu.core.errors import ValidationError
-from siyu.core.money import parse_major, to_decimal
+from siyu.core.money import parse_decimal, parse_major, to_decimal
 from siyu_coupons.pricing import shop_zone
 
 KIND_LABELS = {"fixed": _l("Fixed amount off"), "percent": _l("Percentage off"),
@@ -63,13 +63,10 @@ def _percent_bp(text: str | None, errors: dict) -> int:
     if not text:
         return 0
     try:
-        value = Decimal(text) * 100
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value != value.to_integral_value():
+        return parse_decimal(text, 2, "percent")  # hundredths of a percent: basis points
+    except ValueError:
         errors["percent"] = _l("Enter a percentage with at most two decimals.")
         return 0
-    return int(value)
 
 
 def form_data(form: TemplateForm, currency: str, session: Session) -> dict:

@@ -18,6 +18,7 @@ from siyu.core.errors import InvalidTransition, ValidationError
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Product
 from siyu.core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
+from siyu.core.validation import MAX_ID, name_problem
 from siyu_coupons.models import KINDS, SCOPES, Coupon, CouponTemplate, TemplateProduct
 
 CODE = re.compile(r"[A-Za-z0-9_-]{3,32}")
@@ -55,6 +56,8 @@ def validate(session: Session, data: Mapping[str, Any], template: CouponTemplate
     name = str(data.get("name") or "").strip()
     if not name or len(name) > 100:
         errors["name"] = _l("Give the coupon a name of up to 100 characters.")
+    elif name_problem(name):
+        errors["name"] = name_problem(name)
     kind = data.get("kind")
     if kind not in KINDS:
         errors["kind"] = _l("Choose a kind.")
@@ -83,6 +86,8 @@ def validate(session: Session, data: Mapping[str, Any], template: CouponTemplate
     issued = template.issued if template is not None else 0
     if quantity is not None and (quantity < 1 or quantity < issued):
         errors["quantity"] = _l("At least 1, and no fewer than the %(n)d already issued.", n=issued)
+    elif quantity is not None and quantity > MAX_ID:
+        errors["quantity"] = _l("At most %(n)d.", n=MAX_ID)
     if not 1 <= int(data.get("per_member_limit") or 0) <= MAX_LIMIT:
         errors["per_member_limit"] = _l("Between 1 and %(n)d per member.", n=MAX_LIMIT)
     if data.get("scope") not in SCOPES:

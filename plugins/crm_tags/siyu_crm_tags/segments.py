@@ -17,6 +17,7 @@ from siyu.core.db import utcnow, write_transaction
 from siyu.core.errors import NotFound, ValidationError
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Member
+from siyu.core.validation import check_name, to_int
 
 from siyu_crm_tags.config import Config
 from siyu_crm_tags.models import MemberStats, MemberTag, Segment
@@ -39,10 +40,11 @@ def clean(raw: Mapping[str, Any]) -> dict[str, list]:
             errors[key] = _l("at most %(n)d values", n=MAX_VALUES)
             continue
         if key in INT_KEYS:
-            if not all(str(v).strip().isdigit() for v in values):
+            numbers = [to_int(v if isinstance(v, int) else str(v), 0) for v in values]
+            if None in numbers:
                 errors[key] = _l("whole numbers only")
                 continue
-            values = sorted({int(str(v).strip()) for v in values})
+            values = sorted(set(numbers))
         else:
             values = sorted({str(v).strip()[:128] for v in values})
             if key == "activity" and not set(values) <= set(ACTIVITIES):
@@ -150,6 +152,7 @@ def save(session: Session, name: str, definition: Mapping[str, Any], segment_id:
     name = " ".join(str(name or "").split())
     if not 1 <= len(name) <= 80:
         raise ValidationError(_l("Give the segment a name."), fields={"name": _l("1 to 80 characters")})
+    check_name(name)
     definition = clean(definition)
     try:
         with write_transaction(session):

@@ -9,6 +9,7 @@ from siyu.core.db import utcnow, write_transaction
 from siyu.core.errors import NotFound, ValidationError
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Member
+from siyu.core.validation import check_name
 
 from siyu_crm_tags import rules
 from siyu_crm_tags.models import MemberTag, Tag, TagGroup
@@ -21,7 +22,7 @@ def _name(raw: str, field: str = "name") -> str:
     if not 1 <= len(name) <= MAX_NAME:
         raise ValidationError(_l("Give a name of 1 to %(n)d characters.", n=MAX_NAME),
                               fields={field: _l("1 to %(n)d characters", n=MAX_NAME)})
-    return name
+    return check_name(name, field)
 
 
 def create_group(session: Session, name: str) -> TagGroup:

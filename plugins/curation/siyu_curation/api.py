@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from siyu.core.errors import SiyuError, ValidationError
+from siyu.core.validation import is_id
 from siyu.storefront.api.auth import token_required
 from siyu.storefront.context import db, kernel
 from siyu.storefront.extensions import csrf
@@ -51,7 +52,7 @@ def _describe(key: str) -> dict:
 def _product_id() -> int:
     body = request.get_json(silent=True) or {}
     value = body.get("product_id")
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not is_id(value):
         raise ValidationError(_("Send a JSON body with the product’s id."), fields={"product_id": _("A product id.")})
     return value
 

@@ -21,6 +21,7 @@ from siyu.core.errors import NotFound, SiyuError, ValidationError
 from siyu.core.hooks import call_in_transaction
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Product
+from siyu.core.validation import check_name
 from siyu_curation import settings as plugin_settings
 from siyu_curation.models import HARD_CEILING, MAIN, CurationCatalog, CurationItem
 from siyu_curation.text import product_title
@@ -237,6 +238,7 @@ def ensure_catalog_in(kernel, session: Session, key: str, title: str = "", owner
     if not KEY_RE.match(key or ""):
         raise ValidationError(_l("Use lowercase letters, digits, “-”, “_” or “:” for the catalog key."),
                               fields={"key": _l("Lowercase letters, digits, - _ :")})
+    check_name(title or "", "title")
     cap = plugin_settings.load(session)["main_cap"] if cap is None else cap
     if not isinstance(cap, int) or not 1 <= cap <= HARD_CEILING:
         raise ValidationError(_l("The cap must be between 1 and %(n)d.", n=HARD_CEILING),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from siyu.core.db import write_transaction
 from siyu.core.errors import NotFound, ValidationError
 from siyu.core.i18n import lazy_gettext as _l
+from siyu.core.validation import name_problem
 
 from siyu_distribution.models import Lesson, LessonCompletion
 
@@ -45,6 +46,8 @@ def save_lesson(session: Session, lesson_id: int | None, *, title: str, body: st
     errors = {}
     if not 0 < len(title) <= 200:
         errors["title"] = _l("Enter a title of at most 200 characters.")
+    elif name_problem(title):
+        errors["title"] = name_problem(title)
     if len(body) > MAX_BODY:
         errors["body"] = _l("The lesson is too long.")
     if not isinstance(position, int) or not -10000 <= position <= 10000:

@@ -11,6 +11,7 @@ from siyu.core.db import write_transaction
 from siyu.core.errors import NotFound, ValidationError
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Product
+from siyu.core.validation import name_problem, to_int
 from siyu_qr_channels.models import KINDS, TARGETS, Channel
 from siyu_qr_channels.scenes import SCENE_ID_MAX, parse_wechat_event, scene_id_of, scene_problem
 
@@ -32,6 +33,8 @@ def _clean(session: Session, data: Mapping[str, Any]) -> tuple[dict[str, Any], d
         errors["name"] = _l("Enter a name.")
     elif len(values["name"]) > 100:
         errors["name"] = _l("Use at most 100 characters.")
+    elif name_problem(values["name"]):
+        errors["name"] = name_problem(values["name"])
     if values["kind"] not in KINDS:
         errors["kind"] = _l("Choose a kind.")
     if len(values["notes"]) > 1000:
@@ -40,7 +43,8 @@ def _clean(session: Session, data: Mapping[str, Any]) -> tuple[dict[str, Any], d
     if target not in TARGETS:
         errors["target"] = _l("Choose where the code leads.")
     elif target == "product":
-        if not ref.isdigit() or len(ref) > 12 or session.get(Product, int(ref)) is None:
+        product_id = to_int(ref, 1) if ref.isdigit() else None
+        if product_id is None or session.get(Product, product_id) is None:
             errors["target_value"] = _l("Enter the number of an existing product.")
     elif target == "coupon":
         if not ref or len(ref) > 64 or not set(ref) <= _CODE_CHARS:

@@ -10,6 +10,7 @@ from siyu.core.db import write_transaction
 from siyu.core.models import Member
 from siyu.storefront.admin import current_staff, staff_required
 from siyu.storefront.admin.charts import bar_chart
+from siyu.storefront.admin.common import require_csrf
 from siyu.storefront.context import db, kernel
 from siyu_checkin import clock, config, reminders, rewards, stats
 from siyu_checkin.models import Checkin, CheckinReward
@@ -17,12 +18,6 @@ from siyu_checkin.web.clock import now
 
 bp = Blueprint("checkin_admin", __name__, url_prefix="/admin/checkin", template_folder="../templates")
 PAGE_SIZE = 30
-
-
-def _require_csrf() -> None:
-    from flask_wtf.csrf import validate_csrf
-
-    validate_csrf(request.form.get("csrf_token"))
 
 
 @bp.get("")
@@ -50,7 +45,7 @@ def index():
 @bp.post("/rewards/retry")
 @staff_required("owner")
 def retry_rewards():
-    _require_csrf()
+    require_csrf()
     with write_transaction(db()):
         delivered = rewards.retry(kernel().pm, db())
     flash(_("%(n)d rewards delivered.", n=delivered), "success")

@@ -13,6 +13,7 @@ from siyu.core import member_rights, settings
 from siyu.core.db import write_transaction
 from siyu.core.errors import NotFound, SiyuError, ValidationError
 from siyu.core.models import Member
+from siyu.core.validation import name_problem, to_int
 from siyu.storefront.admin import current_staff, staff_required
 from siyu.storefront.context import db, invalidate_settings, kernel
 
@@ -53,9 +54,10 @@ def _int(name: str, required: bool = True) -> int | None:
     raw = (request.form.get(name) or "").strip()
     if not raw and not required:
         return None
-    if not raw.isdigit() or int(raw) > 2**31 - 1:
+    value = to_int(raw, 0)
+    if value is None:
         raise ValidationError(_("Some fields are not valid."), fields={name: _("a whole number")})
-    return int(raw)
+    return value
 
 
 # ------------------------------------------------------------------------ tags
@@ -162,6 +164,8 @@ def create_level():
     errors = {}
     if not 1 <= len(name) <= 60:
         errors["name"] = _("1 to 60 characters")
+    elif name_problem(name):
+        errors["name"] = name_problem(name)
     if not 50 <= percent <= 100:
         errors["price_percent"] = _("between 50 and 100")
     if len(skus) > 100 or not all(SKU.match(s) for s in skus):
