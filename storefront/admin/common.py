@@ -9,10 +9,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from siyu.core.errors import SiyuError
+from siyu.core.validation import MAX_ID
 from siyu.storefront.context import db
 
 PAGE_SIZE = 25
-MAX_ID = 2**31 - 1
 
 
 @dataclass
