@@ -8,7 +8,7 @@ from typing import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from siyu.core import signin
 from siyu.core.db import write_transaction
@@ -73,32 +73,12 @@ def authenticate(session: Session, email: str, password: str, *, now: datetime |
     wrong passwords (then even the right one is refused), or when this try locks it.
     Unknown addresses are counted and locked the same way.
     """
-    email = normalise_email(email)
-    found: list[Member] = []
-
-    def password_ok() -> bool:
-        member = session.scalar(select(Member).where(Member.email == email))
-        if member is None or not member.active:
-            # Same work either way, so timing does not reveal which emails exist.
-            check_password_hash(_DUMMY_HASH, password or "")
-            return False
-        if not check_password_hash(member.password_hash, password or ""):
-            return False
-        found.append(member)
-        return True
-
-    return found[0] if signin.verify(session, "member", email, password_ok, now) else None
-
-
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+    return signin.authenticate(session, "member", Member, normalise_email(email), password, now)
 
 
 def end_sessions(session: Session, member_id: int) -> None:
     """Sign the member out everywhere: every session and remember cookie stops working."""
-    with write_transaction(session):
-        session.execute(update(Member).where(Member.id == member_id)
-                        .values(session_version=Member.session_version + 1)
-                        .execution_options(synchronize_session=False))
+    signin.end_sessions(session, Member, member_id)
 
 
 def change_password(session: Session, member: Member, current: str, new: str) -> Member:
@@ -112,12 +92,7 @@ def change_password(session: Session, member: Member, current: str, new: str) ->
     if "password" in errors:
         raise ValidationError(_l("Please correct the highlighted fields."),
                               fields={"new_password": errors["password"]})
-    with write_transaction(session):
-        row = session.scalar(select(Member).where(Member.id == member.id).with_for_update()
-                             .execution_options(populate_existing=True))
-        row.password_hash = generate_password_hash(new)
-        row.session_version = row.session_version + 1
-    return row
+    return signin.set_password(session, Member, member.id, new)
 
 
 def record_touches(session: Session, visitor_id: str, touches: Iterable[tuple[str, str]],

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, null, or_, select, update
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from siyu.core.db import utcnow, write_transaction
 from siyu.core.errors import SiyuError
@@ -166,3 +167,46 @@ def verify(session: Session, realm: str, email: str, password_ok, now: datetime 
     if until is not None:
         raise AccountLocked(realm, until, now)
     return False
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def authenticate(session: Session, realm: str, model, email: str, password: str,
+                 now: datetime | None = None):
+    """The active ``model`` row (a member or a staff user) with this email and password, else
+    None, through the lock of ``realm``. Unknown and inactive addresses cost the same hash
+    check, so timing does not reveal which emails exist."""
+    found = []
+
+    def password_ok() -> bool:
+        account = session.scalar(select(model).where(model.email == email))
+        if account is None or not account.active:
+            check_password_hash(_DUMMY_HASH, password or "")
+            return False
+        if not check_password_hash(account.password_hash, password or ""):
+            return False
+        found.append(account)
+        return True
+
+    return found[0] if verify(session, realm, email, password_ok, now) else None
+
+
+def end_sessions(session: Session, model, account_id: int) -> None:
+    """Sign an account out everywhere: its session version moves on, so every copy of its
+    cookies (any worker, any host) stops working."""
+    with write_transaction(session):
+        session.execute(update(model).where(model.id == account_id)
+                        .values(session_version=model.session_version + 1)
+                        .execution_options(synchronize_session=False))
+
+
+def set_password(session: Session, model, account_id: int, new: str):
+    """Store a new password hash and end every other session; returns the locked, updated row
+    (the caller signs the current browser in again with its new session version)."""
+    with write_transaction(session):
+        row = session.scalar(select(model).where(model.id == account_id).with_for_update()
+                             .execution_options(populate_existing=True))
+        row.password_hash = generate_password_hash(new)
+        row.session_version = row.session_version + 1
+    return row

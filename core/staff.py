@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from siyu.core import signin
 from siyu.core.db import write_transaction
@@ -57,9 +57,6 @@ def create_staff(session: Session, *, email: str, password: str, role: str, name
     return staff
 
 
-_DUMMY = generate_password_hash("staff-dummy-password")
-
-
 def authenticate_staff(session: Session, email: str, password: str, *,
                        now: datetime | None = None) -> StaffUser | None:
     """The active staff member with this email and password, else None.
@@ -67,28 +64,12 @@ def authenticate_staff(session: Session, email: str, password: str, *,
     Raises ``siyu.core.signin.AccountLocked`` while the address is locked after repeated
     wrong passwords (even the right one is refused then), or when this try locks it.
     """
-    email = normalise_email(email)
-    found: list[StaffUser] = []
-
-    def password_ok() -> bool:
-        staff = session.scalar(select(StaffUser).where(StaffUser.email == email))
-        if staff is None or not staff.active:
-            check_password_hash(_DUMMY, password or "")
-            return False
-        if not check_password_hash(staff.password_hash, password or ""):
-            return False
-        found.append(staff)
-        return True
-
-    return found[0] if signin.verify(session, "staff", email, password_ok, now) else None
+    return signin.authenticate(session, "staff", StaffUser, normalise_email(email), password, now)
 
 
 def end_sessions(session: Session, staff_id: int) -> None:
     """Sign the staff member out everywhere: every back-office cookie stops working."""
-    with write_transaction(session):
-        session.execute(update(StaffUser).where(StaffUser.id == staff_id)
-                        .values(session_version=StaffUser.session_version + 1)
-                        .execution_options(synchronize_session=False))
+    signin.end_sessions(session, StaffUser, staff_id)
 
 
 def change_password(session: Session, staff: StaffUser, current: str, new: str) -> StaffUser:
@@ -102,12 +83,7 @@ def change_password(session: Session, staff: StaffUser, current: str, new: str) 
     if problems:
         raise ValidationError(_l("Please correct the highlighted fields."),
                               fields={"new_password": " ".join(str(p) for p in problems)})
-    with write_transaction(session):
-        row = session.scalar(select(StaffUser).where(StaffUser.id == staff.id).with_for_update()
-                             .execution_options(populate_existing=True))
-        row.password_hash = generate_password_hash(new)
-        row.session_version = row.session_version + 1
-    return row
+    return signin.set_password(session, StaffUser, staff.id, new)
 
 
 def may(staff: StaffUser | None, role: str) -> bool:
