@@ -231,7 +231,8 @@ def due_for_completion(session: Session, now: datetime | None = None, member_id:
 
 
 def complete_due(kernel, session: Session, now: datetime | None = None, member_id: int | None = None) -> int:
-    """Complete every order that is due (a sweep: run on read until a scheduler runs it);
+    """Complete every order that is due (a sweep: the worker's ``complete_due_orders`` job
+    every 30 minutes, and the shopper's order pages on read);
     one transaction per order. Returns how many were completed."""
     count = 0
     for order_id in due_for_completion(session, now, member_id):

@@ -121,6 +121,20 @@ def test_orders_complete_by_themselves_after_the_configured_days(kernel, db, mem
     assert recorder.named("completed") == [("completed", due.number, "auto")]
 
 
+def test_the_worker_completes_due_orders_on_its_schedule(kernel, db, member, recorder):
+    from siyu.core import jobs
+
+    task = jobs.queue(kernel).siyu_tasks["complete_due_orders"]
+    assert task.task_class.validate_datetime  # a periodic task: the consumer runs it every 30 minutes
+    due, *_ = two_line_order(kernel, db, member, token="due")
+    ship_order(kernel, db, due, carrier_code="sf", tracking_number="SF1000001")
+    with write_transaction(db):
+        db.get(Order, due.id).shipped_at = utcnow() - timedelta(days=11)
+    assert task.call_local() == 1  # no shopper looked at the order: the schedule completes it
+    assert fresh(db).get(Order, due.id).status == "completed"
+    assert recorder.named("completed") == [("completed", due.number, "auto")]
+
+
 def test_a_partial_refund_keeps_a_shipped_order_shipped_and_a_full_one_ends_it(kernel, db, member):
     order, *_ = two_line_order(kernel, db, member)
     ship_order(kernel, db, order, carrier_code="sf", tracking_number="SF1000001")

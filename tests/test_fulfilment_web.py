@@ -134,6 +134,40 @@ def test_after_sales_request_with_photos_then_return_tracking(kernel, app, membe
     assert (request.state, request.return_tracking_number) == ("returned", "ZT778899")
 
 
+def test_three_photos_of_five_mb_fit_one_request_and_more_gets_a_clear_page(kernel, app, member_client, member,
+                                                                           db):
+    import io
+
+    from siyu.core.media import MAX_IMAGE_BYTES
+
+    order, *_ = two_line_order(kernel, db, member)
+    ship_order(kernel, db, order, carrier_code="sf", tracking_number="SF1234567890")
+    url = f"/orders/{order.number}/after-sales/new?line={order.lines[0].id}"
+    token = csrf(member_client, url)
+    big = PNG + b"\0" * (MAX_IMAGE_BYTES - len(PNG))  # exactly 5 MB each: 15 MB in all, above MAX_CONTENT_LENGTH
+    assert 3 * len(big) > app.config["MAX_CONTENT_LENGTH"]
+    form = {"kind": "return_refund", "reason": "damaged", "quantity": "1", "csrf_token": token}
+    response = member_client.post(url, content_type="multipart/form-data", headers=EN, data={
+        **form, "photos": [(io.BytesIO(big), f"{n}.png") for n in "abc"]})
+    assert response.status_code == 302
+    assert len(fresh(db).scalar(select(AfterSale)).photos) == 3
+    # Four photos of 5 MB are more than any request may carry: the shop's page, saying why.
+    other = order.lines[1]
+    url = f"/orders/{order.number}/after-sales/new?line={other.id}"
+    response = member_client.post(url, content_type="multipart/form-data", headers=EN, data={
+        **form, "photos": [(io.BytesIO(big), f"{n}.png") for n in "abcd"]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert "Photos may be at most 5 MB each, and at most 3 of them." in page and "</html>" in page
+    assert fresh(db).scalar(select(func.count(AfterSale.id))) == 1
+    # Elsewhere the shop's usual limit still holds.
+    request_id = fresh(db).scalar(select(AfterSale.id))
+    response = member_client.post(f"/orders/{order.number}/after-sales/{request_id}/return", headers=EN,
+                                  content_type="multipart/form-data", data={
+                                      "csrf_token": token, "f": (io.BytesIO(big + big), "x.png")})
+    assert response.status_code == 413 and "The upload is too large." in response.get_data(as_text=True)
+
+
 def test_owner_edits_delivery_settings_with_field_errors(app, db):
     client = staff_login(app.test_client(), make_staff(db, "owner"))
     token = admin_csrf(client, "/admin/delivery")

@@ -52,6 +52,27 @@ def test_the_queue_lists_paid_orders_with_filters(app, db, orders):
     assert "No orders match these filters." in empty
 
 
+def test_order_list_and_pages_show_dates_in_the_shops_time_zone(app, db, member, orders):
+    from conftest import login
+
+    from siyu.core import settings
+
+    first, _second = orders
+    with write_transaction(db):
+        settings.put(db, "core", "timezone", "Asia/Tokyo")  # UTC+9, not the default
+        when = utcnow().replace(year=2026, month=3, day=1, hour=23, minute=30, second=0, microsecond=0)
+        db.execute(update(Order).where(Order.id == first.id).values(placed_at=when, paid_at=when))
+    owner = signed_in(app, db, role="owner")
+    listing = owner.get("/admin/orders", headers=EN).get_data(as_text=True)
+    detail = owner.get(f"/admin/orders/{first.id}", headers=EN).get_data(as_text=True)
+    for html in (listing, detail):
+        assert "2026-03-02 08:30" in html and "2026-03-01 23:30" not in html and " UTC" not in html
+    shopper = app.test_client()
+    login(shopper, member.email)
+    page = shopper.get(f"/orders/{first.number}", headers=EN).get_data(as_text=True)
+    assert "Mar 2, 2026" in page and "Mar 1, 2026" not in page
+
+
 def test_the_queue_pages_and_says_when_nothing_is_left(app, kernel, db, member):
     agent = signed_in(app, db)
     assert "Nothing to ship" in agent.get("/admin/shipping", headers=EN).get_data(as_text=True)

@@ -1,7 +1,7 @@
 """Fulfilment's replaceable parts: the shipping fee at the ``fee`` stage, its personal data in
 data-rights requests (``siyu.core.fulfilment_privacy``), and the completion
-sweep as the job ``complete_due_orders`` (for a scheduler, once there is one; until then the
-shopper's order pages sweep on read)."""
+sweep as the job ``complete_due_orders``, on the worker's schedule every 30 minutes (the
+shopper's order pages also sweep on read, so a shop without a worker completes them too)."""
 from siyu.core import hookimpl
 from siyu.core.i18n import lazy_gettext as _l
 
@@ -48,4 +48,5 @@ def complete_due_orders(kernel) -> int:
 
 @hookimpl(trylast=True)
 def register_jobs(register):
-    register("complete_due_orders", complete_due_orders, retries=3, retry_delay=60)
+    # Completion is counted in days: half-hourly is prompt enough and cheap (one indexed query).
+    register("complete_due_orders", complete_due_orders, retries=3, retry_delay=60, every_minutes=30)

@@ -2,19 +2,16 @@
 requests per line (with photos), the return's tracking number, withdrawing a request.
 
 Orders due for automatic completion are completed when their owner looks at them (a sweep
-on read until a scheduler runs the ``complete_due_orders`` job).
+on read), besides the worker's scheduled ``complete_due_orders`` job.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from siyu.core import after_sales as svc
 from siyu.core.addresses import display_phone
@@ -25,14 +22,31 @@ from siyu.core.media import MAX_IMAGE_BYTES
 from siyu.core.models import AfterSale, Shipment
 from siyu.core.orders import order_for_member
 from siyu.storefront.context import db, kernel
+from siyu.storefront.errors import problem_response
+from siyu.storefront.media import private_root
 from siyu.storefront.views.helpers import locale_code
 
 bp = Blueprint("after_sales", __name__)
 
+# Three photos of up to 5 MB each, and the form around them: more than the shop's usual
+# request limit (MAX_CONTENT_LENGTH, 8 MB), which stays in force everywhere else.
+PHOTOS_REQUEST_BYTES = svc.MAX_PHOTOS * MAX_IMAGE_BYTES + 1024 * 1024
 
-def private_root() -> Path:
-    """After-sales photos live outside the public media folder; served to their owner only."""
-    return Path(current_app.instance_path) / "private"
+
+@bp.url_value_preprocessor
+def _room_for_photos(endpoint, values):
+    # Runs before any before_request function reads the body (CSRF, input checks), so the
+    # larger limit applies from the first byte parsed.
+    if endpoint == "after_sales.new" and request.method == "POST":
+        request.max_content_length = max(PHOTOS_REQUEST_BYTES, current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _photos_too_large(exc):
+    if request.endpoint != "after_sales.new":
+        return problem_response(413, _("The upload is too large."))
+    return problem_response(413, _("Photos may be at most 5 MB each, and at most 3 of them. "
+                                   "Choose smaller photos and send your request again."))
 
 
 @bp.before_app_request
