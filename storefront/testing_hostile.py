@@ -112,8 +112,9 @@ class HostileWalk:
         json_token = form_token if json_csrf else {}
         plans = [_Plan(rule, method, self._url(rule)) for rule in self.rules(only)
                  for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})]
-        # GETs first: their pages hold the forms (and the values) the unsafe routes are sent.
-        for plan in sorted(plans, key=lambda p: p.unsafe):
+        # Pages before the forms they show; routes without arguments (lists, "new" forms, whose
+        # plausible posts create objects) before the routes about one object, which then exists.
+        for plan in sorted(plans, key=lambda p: (bool(p.rule.arguments), p.unsafe)):
             self._discover(client, plan, headers, form_token, json_token)
         gets = [p for p in plans if not p.unsafe and not p.signed_out]
         seen_on = {name: sum(name in p.query for p in gets) for p in gets for name in p.query}
@@ -276,13 +277,17 @@ class HostileWalk:
         return path.split("|", 1)[1]
 
     def _fields(self, path: str, names: Iterable[str]) -> dict[str, Any]:
-        """Plausible values: the page's own form where seen, else by name (``BENIGN_FIELDS``)."""
-        fields = {}
-        for name in names:
-            value = BENIGN_FIELDS.get(name, "1")
-            fields[name] = value(next(self._serial)) if callable(value) else value
-        fields.update({k: v for k, v in self.forms.get(path, {}).items() if k not in BENIGN_FIELDS or v})
-        fields.pop("csrf_token", None)
+        """Plausible values for the form posted to ``path`` and the other ``names`` read: a value
+        the page shows, else one by name (``BENIGN_FIELDS``), else what the page sends (an empty
+        field), else "1"."""
+        shown = self.forms.get(path, {})
+        fields: dict[str, Any] = {}
+        for name in (set(names) | set(shown)) - {"csrf_token"}:
+            if shown.get(name) or (name in shown and name not in BENIGN_FIELDS):
+                fields[name] = shown[name]
+            else:
+                value = BENIGN_FIELDS.get(name, "1")
+                fields[name] = value(next(self._serial)) if callable(value) else value
         return fields
 
     @staticmethod
