@@ -4,8 +4,9 @@
   ``integer``): a larger or a 5,000-digit number is a 404 before the view runs.
 - ``request.args.get(name, type=int)`` (and ``request.form``) gives the default for a number
   outside the 32-bit range, as it does for text that is not a number.
-- One input guard refuses a NUL byte or an unpaired surrogate in the path, a query or form
-  parameter (names and values), an upload's file name or a JSON body's strings: 400.
+- One input guard refuses a NUL byte or an unpaired surrogate in the path (404), a query or
+  form parameter (names and values), an upload's file name or a JSON body's strings (422,
+  naming the field).
 - JSON bodies: at most ``MAX_JSON_BYTES``, nested at most ``MAX_JSON_DEPTH`` levels, finite
   numbers only, an object at the top; anything else is a 400 (a deep body no longer reaches
   the parser's recursion limit, which ``get_json(silent=True)`` does not catch).
