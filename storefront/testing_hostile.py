@@ -144,7 +144,8 @@ class HostileWalk:
             self._harvest(response, plan.url)
         else:
             response, plan.form, _json = self._recording(
-                client, plan.method, plan.url, headers, data={**self._fields(plan.path, ()), "_probe": "1", **form_token})
+                client, plan.method, plan.url, headers,
+                data={**self._fields(plan.path, ()), "_probe": "1", **form_token})
             body = {**self._typed(self._fields(plan.path, plan.body_spec), plan.body_spec), "_probe": 1, **json_token}
             _response, _params, plan.json = self._recording(client, plan.method, plan.url, _as_json(headers),
                                                             data=json.dumps(body))
@@ -298,7 +299,8 @@ class HostileWalk:
             kind = properties.get(name, {})
             if kind.get("enum"):
                 typed[name] = kind["enum"][0]
-            elif kind.get("type") in ("integer", "number") or (not kind and str(value).isdigit() and len(str(value)) < 10):
+            elif kind.get("type") in ("integer", "number") or (not kind and str(value).isdigit()
+                                                                and len(str(value)) < 10):
                 typed[name] = 1
             elif kind.get("type") == "boolean":
                 typed[name] = True
