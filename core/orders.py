@@ -30,8 +30,8 @@ from siyu.core.hooks import call_in_transaction
 from siyu.core.models import (
     Member, Order, OrderAdjustment, OrderLine, OrderStatus, Payment, PaymentStatus, Product,
 )
-from siyu.core.delivery import attach_delivery
 from siyu.core.payments.steps import begin_writes, payment_step, stop_payments
+from siyu.core.delivery import attach_delivery
 from siyu.core.pricing import PricedCart, price_cart, validate_quantities
 from siyu.core import reservations
 
