@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.core import channels as ch
-from siyu.core.db import utcnow, write_transaction
+from siyu.core.db import write_transaction
 from siyu.core.errors import NotFound, ValidationError
 from siyu.core.hooks import call_in_transaction
 from siyu.core.i18n import lazy_gettext as _l

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from backoffice_helpers import admin_csrf, bearer, make_staff, shop, staff_login
-from conftest import TOKEN, csrf, login
+from conftest import csrf, login
 from marshmallow import Schema, fields
 from sqlalchemy import select
 

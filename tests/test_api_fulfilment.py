@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from siyu.core import after_sales as svc
 from siyu.core.fulfilment import ship_order
 from siyu.core.members import sign_up
-from siyu.core.models import AfterSale, Order, Product, Refund, Shipment
+from siyu.core.models import Order, Product, Refund, Shipment
 from siyu.storefront.testing import give_address
 
 

@@ -2,9 +2,8 @@
 provinces not served, refused before payment."""
 import pytest
 from conftest import add_to_cart, checkout, fresh, login, make_product
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from siyu.core import settings
 from siyu.core.db import write_transaction
 from siyu.core.errors import ValidationError
 from siyu.core.members import sign_up

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from conftest import fresh, make_product
 from fulfilment_helpers import Recorder, two_line_order
-from sqlalchemy import select
 
 from siyu.core import settings
 from siyu.core.db import utcnow, write_transaction

@@ -7,7 +7,6 @@ from conftest import csrf, fresh, login
 from fulfilment_helpers import two_line_order
 from sqlalchemy import func, select
 
-from siyu.core import settings
 from siyu.core.db import utcnow, write_transaction
 from siyu.core.fulfilment import ship_order
 from siyu.core.fulfilment_settings import fulfilment_settings

@@ -9,7 +9,7 @@ from conftest import csrf, fresh
 from markupsafe import Markup
 from sqlalchemy import select
 
-from siyu.core import hookimpl, hookspecs
+from siyu.core import hookimpl
 from siyu.core.hookdoc import hook_names, render
 from siyu.core.models import Touch
 from siyu.core.plugins import DEFAULT_PLUGINS, _is_enabled, call_isolated, make_plugin_manager

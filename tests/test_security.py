@@ -2,7 +2,7 @@ import os
 import stat
 
 import pytest
-from conftest import add_to_cart, csrf
+from conftest import csrf
 
 from siyu.storefront import create_app
 

@@ -1,23 +1,19 @@
 """The back office's to-ship queue: filters, pages, shipping one order (in part) from its
 page, refusals with a clear message, exports (CSV with a BOM, XLSX) and print views."""
 import io
-import re
-from datetime import timedelta
 
 import pytest
 from backoffice_helpers import admin_csrf
 from conftest import fresh
 from openpyxl import load_workbook
-from shipping_helpers import EN, deliver_to, shipping_order, signed_in
+from shipping_helpers import EN, shipping_order, signed_in
 from sqlalchemy import select, update
 
 from siyu.core.db import utcnow, write_transaction
 from siyu.core.fulfilment import ship_order
-from siyu.core.members import sign_up
 from siyu.core.models import Order, Shipment
 from siyu.core.orders import cancel_order
 from siyu.core.refunds import refund_order
-from fulfilment_helpers import two_line_order
 from backoffice_helpers import placed_order
 from conftest import make_product
 

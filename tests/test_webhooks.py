@@ -2,7 +2,7 @@
 import time
 
 import pytest
-from conftest import add_to_cart, fresh, make_product
+from conftest import fresh, make_product
 from sqlalchemy import func, select
 from webhook_helpers import intent_event, post, sign
 

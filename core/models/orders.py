@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from siyu.core.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # mapped in models/fulfilment.py, which imports this module
+    from siyu.core.models.fulfilment import OrderDelivery
 
 
 class OrderStatus(str, enum.Enum):

@@ -3,7 +3,7 @@ office page, dashboard widget and settings form, rate limiting and the test cloc
 from datetime import timedelta
 
 import pytest
-from checkin_helpers import Rewards, at, csrf, fresh, login, set_checkin, staff_login
+from checkin_helpers import Rewards, at, csrf, fresh, login, staff_login
 from sqlalchemy import func, select, update
 
 from siyu.core.db import utcnow, write_transaction
