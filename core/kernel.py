@@ -26,8 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_API_BASE": "",
     "STRIPE_JS_URL": "https://js.stripe.com/v3/",
     "WEBHOOK_TOLERANCE": 300,
-    # Minutes an unpaid order holds its stock.
+    # Minutes an unpaid order holds its stock (a provider may set its own, below).
     "RESERVATION_MINUTES": 30,
+    # Minutes a bank-transfer / pay-on-delivery order holds its stock: the money arrives in
+    # days, not minutes (3 days).
+    "MANUAL_RESERVATION_MINUTES": 4320,
     # Background jobs (broadcasts): "sqlite:///path" (the app's default: the instance
     # folder), "redis://host:6379/0" at scale, or "memory:" for tests.
     "QUEUE_URL": "",

@@ -146,6 +146,13 @@ def _reserve_stock(session: Session, product: Product, quantity: int) -> None:
         )
 
 
+def _reservation_minutes(kernel, payment_method: str) -> int:
+    """How long the order holds its stock unpaid: the provider's own term, else the shop's."""
+    provider = kernel.provider(payment_method)
+    own = getattr(provider, "reservation_minutes", None)
+    return int(own(kernel.config)) if own is not None else int(kernel.config["RESERVATION_MINUTES"])
+
+
 def _new_order(kernel, member, priced: PricedCart, payment_method, token, locale, visitor_id) -> Order:
     now = utcnow()
     order = Order(
@@ -162,7 +169,7 @@ def _new_order(kernel, member, priced: PricedCart, payment_method, token, locale
         locale=locale,
         visitor_id=visitor_id,
         placed_at=now,
-        expires_at=now + timedelta(minutes=int(kernel.config["RESERVATION_MINUTES"])),
+        expires_at=now + timedelta(minutes=_reservation_minutes(kernel, payment_method)),
     )
     for line in priced.lines:
         order.lines.append(OrderLine(

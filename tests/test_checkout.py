@@ -142,8 +142,10 @@ def test_expired_orders_release_stock(member_client, products, db, kernel):
     add_to_cart(member_client, products[1].id, 2)
     checkout(member_client)
     assert stock(db, products[1].id) == 8
+    term = kernel.config["MANUAL_RESERVATION_MINUTES"]  # a bank transfer holds its stock for days
     assert expire_unpaid(kernel, db, now=utcnow() + timedelta(minutes=5)) == 0
-    assert expire_unpaid(kernel, db, now=utcnow() + timedelta(minutes=31)) == 1
+    assert expire_unpaid(kernel, db, now=utcnow() + timedelta(minutes=term - 1)) == 0
+    assert expire_unpaid(kernel, db, now=utcnow() + timedelta(minutes=term + 1)) == 1
     assert stock(db, products[1].id) == 10
 
 

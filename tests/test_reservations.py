@@ -244,3 +244,12 @@ def test_the_worker_expires_unpaid_orders_on_its_schedule(kernel, db, member):
     task.call_local()
     assert stock(db, product) == 5
     assert fresh(db).scalar(select(func.count(OrderLine.id))) == 1
+
+
+def test_a_bank_transfer_holds_its_stock_for_days_not_the_card_minutes(kernel, db, member):
+    """The money of a transfer arrives in days: its order must not lapse after 30 minutes."""
+    product = make_product(db, "TRANSFER", stock=5)
+    transfer = fresh(db).get(Order, buy(kernel, db, member, product).id)
+    held = transfer.expires_at - transfer.placed_at
+    assert held == timedelta(minutes=kernel.config["MANUAL_RESERVATION_MINUTES"]) >= timedelta(days=3)
+    assert held > timedelta(minutes=kernel.config["RESERVATION_MINUTES"])

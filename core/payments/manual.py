@@ -13,6 +13,10 @@ class ManualProvider:
     def available(self, config) -> bool:
         return bool(config.get("MANUAL_PAYMENTS", True))
 
+    def reservation_minutes(self, config) -> int:
+        """A transfer takes days to arrive: the order holds its stock that long, not 30 minutes."""
+        return int(config.get("MANUAL_RESERVATION_MINUTES", 4320))
+
     def start(self, kernel, session, order) -> Payment:
         payment = Payment(order_id=order.id, provider=self.name, reference=f"manual-{order.number}",
                           amount=order.total, currency=order.currency,
