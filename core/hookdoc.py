@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+from pathlib import Path
 
 from siyu.core import hookspecs
 from siyu.core.hookexamples import find_examples
@@ -16,7 +17,9 @@ def hook_names() -> list[str]:
     return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
 
 
-def render() -> str:
+def render(root: Path | None = None) -> str:
+    """docs/hooks.md; examples are read from the source tree at ``root`` (by default the one
+    ``siyu.core`` was imported from: a checkout, when installed in editable mode)."""
     source = inspect.getsource(hookspecs)
     tree = ast.parse(source)
     lines = source.splitlines()
@@ -30,7 +33,7 @@ def render() -> str:
         "",
     ]
     last_group = None
-    examples = find_examples(hook_names())
+    examples = find_examples(hook_names(), root) if root is not None else find_examples(hook_names())
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue

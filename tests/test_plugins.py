@@ -22,7 +22,8 @@ def test_every_hook_has_a_docstring_and_docs_are_current():
     undocumented = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not ast.get_docstring(n)]
     assert undocumented == []
     docs = (ROOT / "docs" / "hooks.md").read_text()
-    assert docs == render(), "docs/hooks.md is stale: run `make hooks-doc`"
+    # Examples from this checkout, also when siyu is installed from its wheel (test-alone).
+    assert docs == render(ROOT), "docs/hooks.md is stale: run `make hooks-doc`"
     for name in hook_names():
         assert f"### `{name}`" in docs
 
