@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, request
+from flask import abort, request
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from siyu.core.errors import SiyuError
 from siyu.core.validation import MAX_ID
 from siyu.storefront.context import db
+from siyu.storefront.views.helpers import show_error  # noqa: F401 - the back office's pages import it from here
 
 PAGE_SIZE = 25
 
@@ -42,15 +42,6 @@ def require_csrf() -> None:
     """For POST-only action views without a form class: the CSRF token must be valid."""
     if not FlaskForm().validate():
         abort(400)
-
-
-def show_error(exc: SiyuError, form=None) -> None:
-    """Flash a domain error and attach its field messages to the form's fields."""
-    flash(str(exc.message), "error")
-    if form is not None:
-        for name, message in exc.fields.items():
-            if name in form:
-                form[name].errors = [str(message)]
 
 
 def get_or_404(model, object_id: int):

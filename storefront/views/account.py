@@ -21,7 +21,7 @@ from siyu.core.reservations import UnpaidLimitReached
 from siyu.storefront.context import db, kernel
 from siyu.storefront.errors import problem_response, wants_json
 from siyu.storefront.extensions import limiter
-from siyu.storefront.views.helpers import locale_code
+from siyu.storefront.views.helpers import locale_code, show_error
 from siyu.storefront.visitor import visitor_id
 
 bp = Blueprint("account", __name__)
@@ -63,10 +63,7 @@ def signup():
                 member = sign_up(kernel(), db(), email=form.email.data, password=form.password.data,
                                  name=form.name.data or "", locale=locale_code(), visitor_id=visitor_id())
             except ValidationError as exc:
-                for field, message in exc.fields.items():
-                    if field in form:
-                        form[field].errors = [str(message)]
-                flash(str(exc.message), "error")
+                show_error(exc, form)
                 status = 422
             else:
                 login_user(member)
@@ -129,10 +126,7 @@ def password():
                 flash(str(exc.message), "error")
                 status, headers = 429, {"Retry-After": str(exc.retry_after)}
             except ValidationError as exc:
-                for field, message in exc.fields.items():
-                    if field in form:
-                        form[field].errors = [str(message)]
-                flash(str(exc.message), "error")
+                show_error(exc, form)
                 status = 422
             else:
                 # Every other session ended with the old version; this browser continues.

@@ -1,17 +1,27 @@
-"""Template helpers shared by the storefront blueprints: money, slots, the cart cookie."""
+"""Helpers shared by the storefront blueprints: money, slots, the cart cookie, form errors."""
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, flash, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from siyu.core.errors import SiyuError
 from siyu.core.money import format_money
 from siyu.core.plugins import call_isolated
 from siyu.storefront.context import kernel, shop_settings
 
 CART_KEY = "cart"
 MAX_LINES = 50
+
+
+def show_error(exc: SiyuError, form=None) -> None:
+    """Flash a domain error and attach its field messages to the form's fields."""
+    flash(str(exc.message), "error")
+    if form is not None:
+        for name, message in exc.fields.items():
+            if name in form:
+                form[name].errors = [str(message)]
 
 
 def locale_code() -> str:
