@@ -6,17 +6,51 @@ PORT ?= 5000
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/setup.cfg)))
 export SIYU_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-alone wheels test-sqlite test-postgres install install-test i18n-extract i18n-compile hooks-doc bench bench-scale clean
+.PHONY: run test test-alone wheels test-sqlite test-postgres install install-test lint typecheck constraints i18n-extract i18n-compile hooks-doc bench bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Every install takes the versions CI tested from constraints.txt (`make constraints` renews them).
+# dev: localstripe, the fake Stripe server of the demo (a real shop installs siyu[postgres,server]).
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[postgres,server]" $(foreach d,$(PLUGIN_DIRS),-e $(d))
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[postgres,server,dev]" $(foreach d,$(PLUGIN_DIRS),-e $(d))
+
+TEST_INSTALL := -e ".[test,postgres,server,dev]" $(foreach d,$(PLUGIN_DIRS),-e "$(d)[test]")
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test,postgres,server]" $(foreach d,$(PLUGIN_DIRS),-e "$(d)[test]")
+	$(BIN)/pip install --quiet -c constraints.txt $(TEST_INSTALL)
+
+# constraints.txt: the newest releases setup.cfg's bounds allow, resolved in a fresh virtualenv and
+# frozen (the siyu distributions left out). Run `make test` with them before committing the file.
+constraints:
+	rm -rf build/constraints-venv
+	$(PYTHON) -m venv build/constraints-venv
+	build/constraints-venv/bin/pip install --quiet --upgrade pip
+	build/constraints-venv/bin/pip install --quiet $(TEST_INSTALL)
+	{ printf '# The versions CI installs and tests (pip install -c constraints.txt ...).\n'; \
+	  printf '# Regenerate with `make constraints`, then run `make test`; do not edit by hand.\n'; \
+	  printf '# Resolved on Python %s.\n' "$$(build/constraints-venv/bin/python -c 'import sys; print(sys.version[:4])')"; \
+	  build/constraints-venv/bin/pip freeze --all --exclude-editable | grep -v -E '^(pip|setuptools)=='; \
+	} > constraints.txt
+	rm -rf build/constraints-venv
+
+# Lint first, fast: ruff (rules in pyproject.toml), then mypy on the public plugin API.
+lint: $(BIN)/ruff
+	$(BIN)/ruff check .
+	@$(MAKE) --no-print-directory typecheck
+
+# siyu.plugin is plugin_api/ in the source tree: links under build/typecheck give mypy the import
+# names it is installed under (pyproject.toml's mypy_path).
+typecheck: $(BIN)/mypy
+	@mkdir -p build/typecheck/siyu
+	@for pair in plugin:plugin_api core:core storefront:storefront; do \
+		ln -sfn ../../../$${pair#*:} build/typecheck/siyu/$${pair%%:*}; done
+	$(BIN)/mypy
+
+$(BIN)/ruff $(BIN)/mypy: | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt $(notdir $@)
 
 instance/siyu.cfg:
 	mkdir -p instance
@@ -30,6 +64,7 @@ run: install instance/siyu.cfg
 # Each plugin's tests run in a session of their own, on top of the core alone: their conftest.py
 # and models never leak into the core's tests or another plugin's.
 test: install-test
+	@$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 	SIYU_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider -m "not stripe" tests
 	@set -e; for d in $(PLUGIN_DIRS); do \
@@ -89,4 +124,4 @@ bench-scale: install
 	$(BIN)/python bench/scale.py --scale 1 --write
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info
+	rm -rf $(VENV) instance build *.egg-info .ruff_cache

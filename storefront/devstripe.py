@@ -1,10 +1,12 @@
 """localstripe on 127.0.0.1 for the demo and the tests: no Stripe account needed.
 
 localstripe binds every interface when started by its own script, so we start its aiohttp
-app ourselves on loopback, from a clean state.
+app ourselves on loopback, from a clean state. It is a development dependency (``siyu[dev]``,
+``siyu[test]``): a shop installed for real payments does not have it.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -12,13 +14,31 @@ import sys
 import time
 import urllib.request
 
+import click
+
 DEV_SECRET_KEY = "sk_test_siyu_localstripe"
 DEV_PUBLISHABLE_KEY = "pk_test_siyu_localstripe"
 DEV_WEBHOOK_SECRET = "whsec_siyu_localstripe_dev"
 WEBHOOK_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
 
 
+class LocalstripeMissing(click.ClickException):
+    """A ClickException, so `flask siyu demo` prints the message instead of a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "localstripe (the fake Stripe server of the demo and the tests) is not installed: "
+            "pip install 'siyu[dev]', or set SIYU_STRIPE_SECRET_KEY and SIYU_STRIPE_PUBLISHABLE_KEY "
+            "to use Stripe itself.")
+
+
+def require_localstripe() -> None:
+    if importlib.util.find_spec("localstripe") is None:
+        raise LocalstripeMissing()
+
+
 def serve(host: str = "127.0.0.1", port: int = 8420) -> None:  # pragma: no cover - subprocess
+    require_localstripe()
     from aiohttp import web
     from localstripe.resources import Store
     from localstripe.server import app
@@ -36,6 +56,7 @@ def free_port() -> int:
 
 def start(port: int | None = None, timeout: float = 20.0) -> tuple[subprocess.Popen, str]:
     """Start localstripe in a child process; returns (process, base URL)."""
+    require_localstripe()  # before the child, whose ImportError would be lost in DEVNULL
     port = port or free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(

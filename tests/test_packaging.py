@@ -7,7 +7,9 @@ tree) and its wheel compared with the files on disk.
 """
 from __future__ import annotations
 
+import configparser
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,3 +75,36 @@ def test_wheel_ships_every_data_file(name, src, packages, tmp_path):
     assert expected, f"{name}: no data files found to check"
     missing = sorted(expected - _build_wheel(src, tmp_path))
     assert missing == [], f"{name}'s wheel lacks {len(missing)} files: {missing[:20]}"
+
+
+def _requirements(setup_cfg: Path) -> tuple[set[str], dict[str, set[str]]]:
+    """(install_requires, {extra: requirements}) as lower-case project names."""
+    config = configparser.ConfigParser()
+    config.read(setup_cfg)
+
+    def names(text: str) -> set[str]:
+        return {re.split(r"[\[<>=!~; ]", line.strip(), maxsplit=1)[0].lower()
+                for line in text.splitlines() if line.strip() and not line.strip().startswith("#")}
+
+    extras = config["options.extras_require"] if config.has_section("options.extras_require") else {}
+    return names(config["options"].get("install_requires", "")), {k: names(v) for k, v in extras.items()}
+
+
+def _imports(packages: dict[str, Path], module: str) -> bool:
+    pattern = re.compile(rf"^\s*(import|from) {module}\b", re.MULTILINE)
+    return any(pattern.search(path.read_text(encoding="utf-8"))
+               for folder in packages.values() for path in folder.rglob("*.py"))
+
+
+@pytest.mark.parametrize("name,src,packages", _distributions(), ids=lambda v: v if isinstance(v, str) else "")
+def test_qr_codes_are_required_by_the_distributions_that_draw_them(name, src, packages):
+    """segno is required by each plugin that imports it, and not by a core that does not."""
+    requires, _ = _requirements(src / "setup.cfg")
+    assert ("segno" in requires) == _imports(packages, "segno"), f"{name}: segno in install_requires"
+
+
+def test_localstripe_is_for_development_only():
+    """A shop installed for real payments gets no fake Stripe server; the demo and tests do."""
+    requires, extras = _requirements(ROOT / "setup.cfg")
+    assert "localstripe" not in requires
+    assert "localstripe" in extras["dev"] and "localstripe" in extras["test"]

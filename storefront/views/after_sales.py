@@ -101,7 +101,7 @@ def receipt(number: str):
 def new(number: str):
     order = order_for_member(db(), number, current_user)
     line_id = request.values.get("line", type=int)
-    line = next((l for l in order.lines if l.id == line_id), None)
+    line = next((item for item in order.lines if item.id == line_id), None)
     if line is None:
         abort(404)
     max_amount, max_quantity = svc.claimable(db(), order, line)
