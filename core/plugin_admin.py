@@ -4,14 +4,20 @@ Enabling or disabling is stored as two lists (``core``/``plugins_enabled`` and
 ``core``/``plugins_disabled``) and applied when a worker starts (``effective_plugins``):
 the plugin manager is built once per process, so a change takes effect after the workers
 restart. Configuration still wins for ``PLUGINS_DISABLED``: a plugin disabled there
-cannot be enabled from the back office.
+cannot be enabled from the back office, while one the owner disabled can be enabled again
+(``configuration_disabled`` tells them apart once the choice is applied). Enabling a plugin
+whose migrations have not run is refused: its pages and hooks would fail on missing tables.
+``forget_plugin`` clears the choice when a plugin is removed, so reinstalling it does not
+enable it again unasked.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, MutableMapping
 
 import marshmallow
-from sqlalchemy import inspect
+from sqlalchemy import delete, inspect
 from sqlalchemy.orm import Session
 
 from siyu.core import settings
@@ -22,6 +28,9 @@ from siyu.core.models import Setting
 
 ENABLED_KEY = "plugins_enabled"
 DISABLED_KEY = "plugins_disabled"
+#: The names only the owner's stored choice disabled, recorded in the configuration when the
+#: choice is applied (``PLUGINS_DISABLED`` then holds both kinds).
+OWNER_DISABLED = "SIYU_PLUGINS_DISABLED_BY_OWNER"
 
 
 def stored_choice(session: Session) -> tuple[list[str], list[str]]:
@@ -30,19 +39,49 @@ def stored_choice(session: Session) -> tuple[list[str], list[str]]:
 
 
 def set_plugin_enabled(session: Session, name: str, enabled: bool, installed: Iterable[str],
-                       config_disabled: Iterable[str] = ()) -> None:
-    """Record the owner's choice for an installed plugin (applied at the next start)."""
+                       config_disabled: Iterable[str] = (), pending_migrations: Iterable[str] = ()) -> None:
+    """Record the owner's choice for an installed plugin (applied at the next start).
+
+    ``pending_migrations``: the plugin's revisions not yet applied; enabling is then refused.
+    """
     if name not in set(installed):
         raise ValidationError(_l("This plugin is not installed."), fields={"plugin": _l("not installed")})
     if enabled and name in set(config_disabled):
         raise ValidationError(_l("This plugin is disabled in the shop's configuration."),
                               fields={"plugin": _l("disabled by configuration")})
+    if enabled and list(pending_migrations):
+        raise ValidationError(
+            _l("This plugin's database migrations have not been run. Run %(command)s, then enable it.",
+               command=f"flask siyu db upgrade --plugin {name}"),
+            fields={"plugin": _l("migrations pending")})
     with write_transaction(session):
         on, off = stored_choice(session)
         on = sorted(set(on) - {name} | ({name} if enabled else set()))
         off = sorted(set(off) - {name} | (set() if enabled else {name}))
         settings.put(session, "core", ENABLED_KEY, on)
         settings.put(session, "core", DISABLED_KEY, off)
+
+
+def forget_plugin(session: Session, name: str) -> None:
+    """Forget the owner's choice and the stored settings of a removed plugin."""
+    with write_transaction(session):
+        on, off = stored_choice(session)
+        if name in on or name in off:
+            settings.put(session, "core", ENABLED_KEY, [n for n in on if n != name])
+            settings.put(session, "core", DISABLED_KEY, [n for n in off if n != name])
+        session.execute(delete(Setting).where(Setting.plugin == name))
+
+
+def configuration_disabled(config: Mapping[str, Any]) -> set[str]:
+    """The plugins the configuration itself disables (not those the owner disabled)."""
+    return set(config.get("PLUGINS_DISABLED") or ()) - set(config.get(OWNER_DISABLED) or ())
+
+
+def apply_stored_choice(config: MutableMapping[str, Any], enabled: Iterable[str], disabled: Iterable[str]) -> None:
+    """Apply the owner's choice to ``config`` in place, recording what only the owner disabled."""
+    own = set(config.get("PLUGINS_DISABLED") or ())
+    config["PLUGINS"], config["PLUGINS_DISABLED"] = effective_plugins(config, enabled, disabled)
+    config[OWNER_DISABLED] = sorted(set(disabled) - own)
 
 
 def effective_plugins(config: Mapping[str, Any], enabled: Iterable[str], disabled: Iterable[str]):
@@ -54,27 +93,33 @@ def effective_plugins(config: Mapping[str, Any], enabled: Iterable[str], disable
 
 def read_choice_at_startup(database_url: str) -> tuple[list[str], list[str]]:
     """The stored choice, or nothing when the database is not reachable or not migrated."""
-    if database_url.startswith("sqlite:///") and not _sqlite_file_exists(database_url):
-        return [], []
-    database = None
     try:
-        # A short connect timeout: an unreachable server must not hold up a worker's start.
-        database = Database(database_url, **({} if database_url.startswith("sqlite") else
-                                             {"connect_args": {"connect_timeout": 5}}))
-        if not inspect(database.engine).has_table(Setting.__tablename__):
-            return [], []
-        with database.Session() as session:
-            return stored_choice(session)
+        with startup_database(database_url) as database:
+            if database is None or not inspect(database.engine).has_table(Setting.__tablename__):
+                return [], []
+            with database.Session() as session:
+                return stored_choice(session)
     except Exception:  # noqa: BLE001 - an unreachable database must not stop start-up
         return [], []
+
+
+@contextmanager
+def startup_database(database_url: str) -> Iterator[Database | None]:
+    """A short-lived connection pool for start-up reads, with a short connect timeout (an
+    unreachable server must not hold up a worker's start); None for a SQLite file that does
+    not exist yet (reading must not create it)."""
+    if database_url.startswith("sqlite:///") and not _sqlite_file_exists(database_url):
+        yield None
+        return
+    database = Database(database_url, **({} if database_url.startswith("sqlite") else
+                                         {"connect_args": {"connect_timeout": 5}}))
+    try:
+        yield database
     finally:
-        if database is not None:
-            database.dispose()
+        database.dispose()
 
 
 def _sqlite_file_exists(url: str) -> bool:
-    from pathlib import Path
-
     path = url[len("sqlite:///"):]
     return path not in ("", ":memory:") and Path(path).exists()
 

@@ -76,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     _apply_plugin_choice(app)
     siyu = Kernel(app.config, extra_plugins=plugins)
     app.extensions["siyu"] = siyu
+    _warn_pending_migrations(siyu)
     app.teardown_appcontext(context.close_db)
 
     security.configure_cookies(app)
@@ -105,11 +106,21 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
 def _apply_plugin_choice(app: Flask) -> None:
     """Apply the owner's enable/disable choice from the back office (stored in the database)
     on top of the configuration; it takes effect when a worker starts."""
-    from siyu.core.plugin_admin import effective_plugins, read_choice_at_startup
+    from siyu.core.plugin_admin import apply_stored_choice, read_choice_at_startup
 
     enabled, disabled = read_choice_at_startup(app.config["DATABASE_URL"])
     if enabled or disabled:
-        app.config["PLUGINS"], app.config["PLUGINS_DISABLED"] = effective_plugins(app.config, enabled, disabled)
+        apply_stored_choice(app.config, enabled, disabled)
+
+
+def _warn_pending_migrations(siyu: Kernel) -> None:
+    """Nothing migrates at start-up: say so when the database lags behind the enabled
+    branches (pages and hooks of a plugin whose tables are missing would fail)."""
+    from siyu.core.migrate import startup_warning
+
+    message = startup_warning(siyu)
+    if message:
+        logging.getLogger("siyu.migrate").warning(message)
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from siyu.core import migrate
-from siyu.core.plugins import describe_plugins
 from siyu.storefront.context import db, kernel
+from siyu.storefront.plugin_commands import plugins_command
 
 
 @click.group("siyu")
@@ -19,15 +19,7 @@ def siyu_cli():
     """Siyu shop commands."""
 
 
-@siyu_cli.command("plugins")
-@with_appcontext
-def plugins_command():
-    """List plugins with version, enabled state and the hooks they implement."""
-    for row in describe_plugins(kernel().pm):
-        state = "default" if row.default else ("enabled" if row.enabled else "installed, disabled")
-        click.echo(f"{row.name:<40} {row.version:<10} {state}")
-        if row.hooks:
-            click.echo(f"    hooks: {', '.join(row.hooks)}")
+siyu_cli.add_command(plugins_command)
 
 
 @siyu_cli.group("db")
@@ -37,10 +29,18 @@ def db_group():
 
 @db_group.command("upgrade")
 @click.option("--target", default="heads", show_default=True)
+@click.option("--plugin", "plugins", multiple=True, metavar="NAME",
+              help="also an installed plugin that is not enabled yet (run before enabling it)")
 @with_appcontext
-def db_upgrade(target):
-    """Upgrade the core and every enabled plugin's branch to its head."""
-    migrate.upgrade(kernel(), target)
+def db_upgrade(target, plugins):
+    """Upgrade the core and every enabled plugin's branch to its head (rows of disabled or
+    uninstalled plugins are kept as they are)."""
+    try:
+        migrate.upgrade(kernel(), target, plugins)
+    except migrate.NotInstalled as exc:
+        raise click.BadParameter(f"no installed plugin {exc}", param_hint="--plugin") from exc
+    except migrate.MigrationError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"database upgraded to {target}: {', '.join(sorted(migrate.current_heads(kernel())))}")
 
 
