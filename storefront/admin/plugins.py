@@ -2,7 +2,8 @@
 settings form generated from each plugin's marshmallow schema (owners).
 
 Enabling or disabling is stored in the database and applied when the workers restart
-(the plugin manager is built once per process); the page says so.
+(the plugin manager is built once per process); the page says so. Enabling a plugin whose
+migrations have not run is refused with the command to run.
 """
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields as mf
 from marshmallow import validate
 
+from siyu.core import migrate
 from siyu.core.errors import SiyuError
 from siyu.core.plugin_admin import (
-    current_values, save_plugin_settings, schema_instance, set_plugin_enabled, stored_choice,
+    configuration_disabled, current_values, save_plugin_settings, schema_instance, set_plugin_enabled,
+    stored_choice,
 )
 from siyu.core.plugins import describe_plugins, installed_entry_points
 from siyu.storefront.admin import staff_required
@@ -35,7 +38,7 @@ def index():
     on, off = stored_choice(db())
     return render_template("admin/plugins/index.html", plugins=describe_plugins(kernel().pm),
                            stored_on=on, stored_off=off, schemas=schemas(),
-                           config_disabled=set(kernel().config.get("PLUGINS_DISABLED") or ()))
+                           config_disabled=configuration_disabled(kernel().config))
 
 
 @bp.post("/<name>/state")
@@ -45,12 +48,24 @@ def state(name: str):
     enabled = request.form.get("enabled") == "1"
     try:
         set_plugin_enabled(db(), name, enabled, [ep.name for ep in installed_entry_points()],
-                           kernel().config.get("PLUGINS_DISABLED") or ())
+                           configuration_disabled(kernel().config), _pending_migrations(name) if enabled else ())
     except SiyuError as exc:
         show_error(exc)
     else:
         flash(_("Saved. The change takes effect when the shop's workers restart."), "success")
     return redirect(url_for("admin_plugins.index"))
+
+
+def _pending_migrations(name: str) -> list[str]:
+    """The plugin's revisions not applied yet; a plugin that cannot be loaded or a version
+    table that cannot be read counts as pending (enabling it would break the shop)."""
+    try:
+        return migrate.plugin_pending(kernel(), name)
+    except migrate.NotInstalled:
+        return []  # set_plugin_enabled says so
+    except migrate.MigrationError as exc:
+        current_app.logger.warning("plugin %s not enabled: %s", name, exc)
+        return [str(exc)]
 
 
 def describe_fields(schema, values: dict, errors: dict) -> list[dict]:
