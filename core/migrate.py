@@ -74,7 +74,11 @@ def _plugin_object(kernel, name: str) -> Any:
 def branches_of(kernel, name: str) -> dict[str, str]:
     """The branches of plugin ``name``, enabled or only installed. NotInstalled when there is
     no such plugin; MigrationError when its code cannot be loaded."""
-    return plugin_branches(_plugin_object(kernel, name))
+    plugin = _plugin_object(kernel, name)
+    try:
+        return plugin_branches(plugin)
+    except Exception as exc:  # noqa: BLE001 - e.g. a hook implementation pluggy refuses
+        raise MigrationError(f"plugin {name}'s migrations cannot be read: {exc!r}") from exc
 
 
 def _installed_elsewhere(kernel) -> dict[str, str]:

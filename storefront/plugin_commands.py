@@ -36,7 +36,7 @@ def plugins_command():
 def _pending_by_plugin() -> tuple[dict[str, list[str]], list[str]]:
     """Revisions not yet applied by plugin name (``core`` for the core's branch), and the
     lines saying what could not be read."""
-    from siyu.core.plugin_admin import startup_database
+    from siyu.core.plugin_admin import startup_database, stored_choice
     from siyu.core.plugins import installed_entry_points
 
     own, trouble = {"core": {"core"}}, []
@@ -56,10 +56,16 @@ def _pending_by_plugin() -> tuple[dict[str, list[str]], list[str]]:
             with database.engine.connect() as connection:
                 pending = migrate.pending_revisions(kernel(), extra, connection)
                 parked = migrate.parked(kernel(), connection)
+            with database.Session() as session:
+                on, off = stored_choice(session)
     except Exception as exc:  # noqa: BLE001 - the list is still useful without the database
         return {}, trouble + [f"database: migrations not read: {exc}"]
     if parked:
         trouble.append(f"version rows kept for plugins not installed or not enabled: {', '.join(sorted(parked))}")
+    stale = sorted(set(on + off) - {ep.name for ep in installed_entry_points()})
+    if stale:
+        trouble.append(f"the owner's choice is kept for plugins not installed: {', '.join(stale)} "
+                       "(`flask siyu plugins remove NAME` forgets it)")
     return {name: [rev for label in labels for rev in pending.get(label, [])] for name, labels in own.items()}, trouble
 
 

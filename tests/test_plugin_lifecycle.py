@@ -92,8 +92,12 @@ class Shop:
 
 
 def _entry_point(toy: Toy):
-    return SimpleNamespace(name=toy.__name__, value=f"{__name__}:Toy", load=lambda: toy,
-                           dist=SimpleNamespace(version="0.1"))
+    def load():
+        if getattr(toy, "broken", None):
+            raise ImportError(toy.broken)
+        return toy
+
+    return SimpleNamespace(name=toy.__name__, value=f"{__name__}:Toy", load=load, dist=SimpleNamespace(version="0.1"))
 
 
 @pytest.fixture
@@ -247,7 +251,18 @@ def test_remove_of_an_uninstalled_plugin_forgets_its_choice(shop, core_head, db)
     with write_transaction(db):
         put(db, "core", "plugins_enabled", ["gone"])
     app = shop.start()
+    assert "kept for plugins not installed: gone" in shop.cli(app, "plugins").output
     result = shop.cli(app, "plugins", "remove", "gone", "--yes")
     assert result.exit_code == 0 and "gone is not installed" in result.output
     with app.extensions["siyu"].db.Session() as session:
         assert stored_choice(session) == ([], [])
+    assert "gone" not in shop.cli(app, "plugins").output
+
+
+def test_a_plugin_that_cannot_be_loaded_is_reported_and_not_migrated(shop, core_head):
+    install(shop, "broken", core_head).broken = "No module named 'half_rewritten'"
+    app = shop.start()
+    assert "broken: plugin broken cannot be loaded" in shop.cli(app, "plugins").output
+    result = shop.cli(app, "db", "upgrade", "--plugin", "broken")
+    assert result.exit_code != 0 and "half_rewritten" in result.output
+    assert shop.cli(app, "db", "upgrade").exit_code == 0  # the others still upgrade

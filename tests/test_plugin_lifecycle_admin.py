@@ -80,3 +80,10 @@ def test_the_configuration_still_wins_after_a_restart(shop, core_head):
     restarted = shop.start(["notes"], PLUGINS_DISABLED=["notes"])
     html = post_state(owner(shop, restarted), "notes", True)
     assert "is disabled in the shop" in html and choice(restarted) == ([], ["notes"])
+
+
+def test_a_plugin_that_cannot_be_loaded_is_not_enabled(shop, core_head):
+    install(shop, "broken", core_head).broken = "No module named 'half_rewritten'"
+    app = shop.start()
+    html = post_state(owner(shop, app), "broken", True)
+    assert "flask siyu db upgrade --plugin broken" in html and choice(app) == ([], [])
