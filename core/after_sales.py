@@ -53,7 +53,7 @@ def approve(kernel, session: Session, request: AfterSale, staff_id: int | None =
         if request.unshipped:
             _restock(session, request)
             fulfilment.settle_shipping(session, order)
-        call_in_transaction(kernel.pm, "on_after_sale_decided", session=session, order=order,
+        call_in_transaction(kernel.pm, "on_after_sale_decided", kernel=kernel, session=session, order=order,
                             after_sale=request, decision="approved")
     return request
 
@@ -69,7 +69,7 @@ def reject(kernel, session: Session, request: AfterSale, note: str, staff_id: in
         if not _move(session, request, [S.REQUESTED, S.AWAITING_RETURN, S.RETURNED], S.REJECTED,
                      decision_note=note, staff_id=staff_id, decided_at=utcnow()):
             raise InvalidTransition(_l("This request can no longer be rejected."))
-        call_in_transaction(kernel.pm, "on_after_sale_decided", session=session, order=order,
+        call_in_transaction(kernel.pm, "on_after_sale_decided", kernel=kernel, session=session, order=order,
                             after_sale=request, decision="rejected")
     return request
 

@@ -103,7 +103,7 @@ def request_after_sale(kernel, session: Session, order: Order, member: Member, *
             locked = fulfilment.lock_order(session, order.id)
             line = _line(locked, line_id)
             request = _new_request(session, locked, line, kind, reason, note, quantity, amount, stored)
-            call_in_transaction(kernel.pm, "on_after_sale_requested", session=session, order=locked,
+            call_in_transaction(kernel.pm, "on_after_sale_requested", kernel=kernel, session=session, order=locked,
                                 after_sale=request)
     except BaseException:
         _remove_photos(media_root, stored)

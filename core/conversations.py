@@ -74,7 +74,7 @@ def record_interaction(kernel, session: Session, member: Member, kind: str,
         if not ch.open_member_window(session, member.id, channel, at):  # usually done in one UPDATE
             ch.open_window(session, conversation_for(session, member.id, channel), at)
     session.flush()
-    call_in_transaction(kernel.pm, "on_member_interaction", session=session, member=member,
+    call_in_transaction(kernel.pm, "on_member_interaction", kernel=kernel, session=session, member=member,
                         kind=kind, channel=channel, at=at)
     return row
 
@@ -95,7 +95,7 @@ def receive_message(kernel, session: Session, member: Member, text: str,
             unread_by_staff=Conversation.unread_by_staff + 1, last_message_at=at)
             .execution_options(synchronize_session=False))
         record_interaction(kernel, session, member, "message", channel, at)
-        call_in_transaction(kernel.pm, "on_message_received", session=session, message=message,
+        call_in_transaction(kernel.pm, "on_message_received", kernel=kernel, session=session, message=message,
                             member=member)
     return message
 

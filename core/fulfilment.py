@@ -120,7 +120,7 @@ def ship_order(kernel, session: Session, order: Order, *, carrier_code: str, tra
         session.flush()
         if all(p.outstanding == 0 for p in progress(session, locked).values()):
             _mark_shipped(session, locked, shipment.shipped_at)
-        call_in_transaction(kernel.pm, "on_order_shipped", session=session, order=locked, shipment=shipment)
+        call_in_transaction(kernel.pm, "on_order_shipped", kernel=kernel, session=session, order=locked, shipment=shipment)
     return shipment, True
 
 
@@ -212,7 +212,7 @@ def _complete(kernel, session: Session, order: Order, how: str) -> bool:
     if done.rowcount != 1:
         return False
     session.refresh(order)
-    call_in_transaction(kernel.pm, "on_order_completed", session=session, order=order, how=how)
+    call_in_transaction(kernel.pm, "on_order_completed", kernel=kernel, session=session, order=order, how=how)
     return True
 
 

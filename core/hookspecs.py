@@ -9,6 +9,8 @@ Conventions (as in pluggy and datasette):
 - ``*_from_request`` / ``firstresult`` hooks decide one thing: the first non-``None`` wins.
 - ``on_*`` hooks are notifications.
 - An implementation may accept any subset of a hook's arguments.
+- Hooks that run in a state change receive the shop's ``kernel`` (configuration, plugin
+  manager, payment providers) as an argument: never reach for it through the session.
 - "In a transaction" means the hook runs inside the database transaction of the state
   change: raising aborts the whole change and nothing is written. Display hooks (slots)
   are isolated: a failing implementation is logged and skipped, the page still renders.
@@ -26,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     import pluggy
     from sqlalchemy.orm import Session
 
+    from siyu.core.kernel import Kernel
     from siyu.core.models import AfterSale, Member, Message, Order, Payment, Product, Refund, Shipment
     from siyu.core.pricing import Adjustment, PricedCart
 
@@ -230,7 +233,7 @@ def catalog_sorts() -> Sequence[str] | None:
 
 @hookspec
 def cart_adjustments(
-    cart: "PricedCart", stage: str, session: "Session", member: "Member | None"
+    kernel: "Kernel", cart: "PricedCart", stage: str, session: "Session", member: "Member | None"
 ) -> Sequence["Adjustment"] | None:
     """Contribute price adjustments for one pricing stage; return a list or ``None``.
 
@@ -249,7 +252,7 @@ def cart_adjustments(
 
 
 @hookspec
-def on_order_placed(session: "Session", order: "Order", cart: "PricedCart") -> None:
+def on_order_placed(kernel: "Kernel", session: "Session", order: "Order", cart: "PricedCart") -> None:
     """An order was placed: stock is reserved, lines and adjustments are written.
 
     In the checkout transaction: reserve what you need (a coupon, points); raising aborts
@@ -258,7 +261,7 @@ def on_order_placed(session: "Session", order: "Order", cart: "PricedCart") -> N
 
 
 @hookspec
-def on_order_paid(session: "Session", order: "Order", payment: "Payment") -> None:
+def on_order_paid(kernel: "Kernel", session: "Session", order: "Order", payment: "Payment") -> None:
     """An order moved from placed to paid (card webhook, or staff confirming a manual
     payment).
 
@@ -270,7 +273,7 @@ def on_order_paid(session: "Session", order: "Order", payment: "Payment") -> Non
 
 
 @hookspec
-def on_order_refunded(session: "Session", order: "Order", refund: "Refund") -> None:
+def on_order_refunded(kernel: "Kernel", session: "Session", order: "Order", refund: "Refund") -> None:
     """A refund succeeded; ``refund.amount`` of ``order.total`` has been returned and
     ``order.refunded_amount`` includes it (partial when it is below the total).
 
@@ -279,7 +282,7 @@ def on_order_refunded(session: "Session", order: "Order", refund: "Refund") -> N
 
 
 @hookspec
-def on_order_cancelled(session: "Session", order: "Order", reason: str) -> None:
+def on_order_cancelled(kernel: "Kernel", session: "Session", order: "Order", reason: str) -> None:
     """An unpaid order was cancelled (``reason``: ``customer``, ``staff``,
     ``payment_failed`` or ``expired``); its stock is already released.
 
@@ -291,7 +294,7 @@ def on_order_cancelled(session: "Session", order: "Order", reason: str) -> None:
 
 
 @hookspec
-def on_order_shipped(session: "Session", order: "Order", shipment: "Shipment") -> None:
+def on_order_shipped(kernel: "Kernel", session: "Session", order: "Order", shipment: "Shipment") -> None:
     """A parcel left (or a pickup order was handed over): ``shipment`` carries its carrier,
     tracking number and lines with quantities.
 
@@ -303,7 +306,7 @@ def on_order_shipped(session: "Session", order: "Order", shipment: "Shipment") -
 
 
 @hookspec
-def on_order_completed(session: "Session", order: "Order", how: str) -> None:
+def on_order_completed(kernel: "Kernel", session: "Session", order: "Order", how: str) -> None:
     """An order completed (``order.completed_at`` is set): ``how`` is ``member`` (the shopper
     confirmed receipt), ``auto`` (``auto_complete_days`` after shipping) or ``staff``.
 
@@ -313,7 +316,8 @@ def on_order_completed(session: "Session", order: "Order", how: str) -> None:
 
 
 @hookspec
-def on_after_sale_requested(session: "Session", order: "Order", after_sale: "AfterSale") -> None:
+def on_after_sale_requested(kernel: "Kernel", session: "Session", order: "Order",
+                            after_sale: "AfterSale") -> None:
     """A shopper asked for after-sales on one line: ``after_sale.kind`` is ``refund_only``
     or ``return_refund``, with ``reason``, ``quantity`` and ``amount`` (never more than was
     paid for the line).
@@ -323,7 +327,8 @@ def on_after_sale_requested(session: "Session", order: "Order", after_sale: "Aft
 
 
 @hookspec
-def on_after_sale_decided(session: "Session", order: "Order", after_sale: "AfterSale", decision: str) -> None:
+def on_after_sale_decided(kernel: "Kernel", session: "Session", order: "Order", after_sale: "AfterSale",
+                          decision: str) -> None:
     """Staff decided an after-sales request: ``decision`` is ``approved`` or ``rejected``
     (``after_sale.decision_note`` holds the reason given to the shopper).
 
@@ -337,7 +342,7 @@ def on_after_sale_decided(session: "Session", order: "Order", after_sale: "After
 
 
 @hookspec
-def on_member_created(session: "Session", member: "Member", visitor_id: str | None) -> None:
+def on_member_created(kernel: "Kernel", session: "Session", member: "Member", visitor_id: str | None) -> None:
     """A shopper signed up. The visitor's touches are already bound to the member.
 
     In the sign-up transaction: record first-touch attribution, give a welcome gift.
@@ -355,7 +360,7 @@ def member_data_export(session: "Session", member: "Member") -> Mapping[str, Any
 
 
 @hookspec
-def on_member_anonymised(session: "Session", member: "Member") -> None:
+def on_member_anonymised(kernel: "Kernel", session: "Session", member: "Member") -> None:
     """A member asked to be forgotten: the core has replaced their email and name, made the
     account inactive and kept every id, order and amount.
 
@@ -407,7 +412,7 @@ def register_card_types(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def on_member_interaction(session: "Session", member: "Member", kind: str, channel: str,
+def on_member_interaction(kernel: "Kernel", session: "Session", member: "Member", kind: str, channel: str,
                           at: "datetime") -> None:
     """A member interacted on ``channel`` at ``at`` (aware UTC): ``kind`` is ``message``,
     ``click`` (a card action), ``checkin``, ``payment`` or a plugin's own.
@@ -419,7 +424,7 @@ def on_member_interaction(session: "Session", member: "Member", kind: str, chann
 
 
 @hookspec
-def on_message_received(session: "Session", message: "Message", member: "Member") -> None:
+def on_message_received(kernel: "Kernel", session: "Session", message: "Message", member: "Member") -> None:
     """A member's message arrived (``message.direction == "in"``), already stored.
 
     React to it, e.g. a check-in keyword, with

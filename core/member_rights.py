@@ -74,5 +74,5 @@ def anonymise_member(kernel, session: Session, member_id: int) -> Member:
         session.execute(update(Order).where(Order.member_id == member_id).values(visitor_id=None)
                         .execution_options(synchronize_session=False))
         session.flush()
-        call_in_transaction(kernel.pm, "on_member_anonymised", session=session, member=member)
+        call_in_transaction(kernel.pm, "on_member_anonymised", kernel=kernel, session=session, member=member)
     return member

@@ -58,7 +58,7 @@ def sign_up(kernel, session: Session, *, email: str, password: str, name: str = 
             session.flush()
             if visitor_id:
                 bind_touches(session, visitor_id, member.id)
-            call_in_transaction(kernel.pm, "on_member_created", session=session, member=member,
+            call_in_transaction(kernel.pm, "on_member_created", kernel=kernel, session=session, member=member,
                                 visitor_id=visitor_id)
     except IntegrityError as exc:
         raise ValidationError(_l("This email already has an account."),

@@ -66,7 +66,7 @@ def quote(kernel, session: Session, member: Member | None, items: Mapping[Any, A
           inputs: Mapping[str, str] | None = None) -> PricedCart:
     """Price a cart for display; nothing is written."""
     quantities = validate_quantities(items)
-    return price_cart(kernel.pm, session, load_cart_products(session, quantities), member, inputs)
+    return price_cart(kernel, session, load_cart_products(session, quantities), member, inputs)
 
 
 def place_order(
@@ -107,14 +107,14 @@ def place_order(
             if existing is not None:  # the same form, submitted concurrently, won the lock
                 return existing
             reservations.enforce(session, member.id, visitor_id, sum(quantities.values()), utcnow())
-            priced = price_cart(kernel.pm, session, load_cart_products(session, quantities), member, inputs)
+            priced = price_cart(kernel, session, load_cart_products(session, quantities), member, inputs)
             for line in priced.lines:  # id order: concurrent checkouts lock rows alike
                 _reserve_stock(session, line.product, line.quantity)
             order = _new_order(kernel, member, priced, payment_method, checkout_token, locale, visitor_id)
             session.add(order)
             session.flush()
             attach_delivery(session, member, order, priced)
-            call_in_transaction(kernel.pm, "on_order_placed", session=session, order=order, cart=priced)
+            call_in_transaction(kernel.pm, "on_order_placed", kernel=kernel, session=session, order=order, cart=priced)
     except IntegrityError:
         # The same checkout submitted concurrently: the other request placed it.
         existing = _order_for_token(session, checkout_token, member)
@@ -206,7 +206,7 @@ def mark_paid(kernel, session: Session, order: Order, payment: Payment) -> bool:
     payment.status = PaymentStatus.SUCCEEDED.value
     payment.last_error = None
     session.flush()
-    call_in_transaction(kernel.pm, "on_order_paid", session=session, order=order, payment=payment)
+    call_in_transaction(kernel.pm, "on_order_paid", kernel=kernel, session=session, order=order, payment=payment)
     return True
 
 
@@ -272,7 +272,7 @@ def _cancel(kernel, session: Session, order: Order, reason: str) -> bool:
                 .values(stock=Product.stock + line.quantity)
                 .execution_options(synchronize_session=False)
             )
-    call_in_transaction(kernel.pm, "on_order_cancelled", session=session, order=order, reason=reason)
+    call_in_transaction(kernel.pm, "on_order_cancelled", kernel=kernel, session=session, order=order, reason=reason)
     return True
 
 

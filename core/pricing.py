@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import pluggy
 from sqlalchemy.orm import Session
 
 from siyu.core.hooks import call_in_transaction
@@ -102,7 +101,7 @@ def validate_quantities(items: Mapping[Any, Any]) -> dict[int, int]:
 
 
 def price_cart(
-    pm: pluggy.PluginManager,
+    kernel: Any,
     session: Session,
     products: list[tuple[Product, int]],
     member: Member | None,
@@ -120,16 +119,18 @@ def price_cart(
     cart = PricedCart(currency=currency, lines=lines, inputs=dict(inputs or {}))
     for stage in STAGES:
         # Fail closed: a broken pricing plugin is a clear error naming it, never a wrong price.
-        results = call_in_transaction(pm, "cart_adjustments", cart=cart, stage=stage, session=session,
+        results = call_in_transaction(kernel.pm, "cart_adjustments", kernel=kernel, cart=cart, stage=stage, session=session,
                                       member=member)
         proposed = [adj for group in results for adj in (group or ())]
         proposed.sort(key=lambda a: (a.priority, a.source, a.code))
         for adj in proposed:
-            _apply(cart, adj, stage)
+            apply_adjustment(cart, adj, stage)
     return cart
 
 
-def _apply(cart: PricedCart, adj: Adjustment, stage: str) -> None:
+def apply_adjustment(cart: PricedCart, adj: Adjustment, stage: str) -> None:
+    """Apply one adjustment to ``cart`` as the engine does: a discount is clamped so no line and
+    no total goes below zero; a zero adjustment is dropped. For tests that price by hand."""
     if not isinstance(adj.amount, int) or isinstance(adj.amount, bool):
         raise TypeError(f"adjustment {adj.code!r} amount must be an int of minor units")
     adj.stage = stage

@@ -125,7 +125,7 @@ def _apply(kernel, session: Session, order: Order, refund: Refund) -> None:
     # A shipped or completed order keeps its state when part is refunded (an after-sales
     # refund of one line): the lifecycle never moves back; refunded_amount tells the rest.
     session.flush()
-    call_in_transaction(kernel.pm, "on_order_refunded", session=session, order=order, refund=refund)
+    call_in_transaction(kernel.pm, "on_order_refunded", kernel=kernel, session=session, order=order, refund=refund)
 
 
 def record_provider_refund(kernel, session: Session, order: Order, payment: Payment,

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -5,6 +7,11 @@ from siyu.core import hookimpl
 from siyu.core.models import Product
 from siyu.core.plugins import make_plugin_manager
 from siyu.core.pricing import Adjustment, price_cart
+
+
+def shop(pm):
+    """What the engine reads of a kernel: its plugin manager."""
+    return SimpleNamespace(pm=pm)
 
 
 def product(pid, price, sku=None):
@@ -41,7 +48,7 @@ class Shipping:
 
 def test_stages_apply_in_order_and_are_kept_as_lines():
     pm = make_plugin_manager(extra_plugins=[MemberPrice(), Coupon(500), Shipping()])
-    cart = price_cart(pm, None, [(product(1, 10000), 2), (product(2, 3000), 1)], None)
+    cart = price_cart(shop(pm), None, [(product(1, 10000), 2), (product(2, 3000), 1)], None)
     assert cart.subtotal == 23000
     assert [line.total for line in cart.lines] == [18000, 2700]
     assert [(a.stage, a.code, a.amount) for a in cart.adjustments] == [
@@ -52,7 +59,7 @@ def test_stages_apply_in_order_and_are_kept_as_lines():
 
 def test_discount_is_clamped_at_zero():
     pm = make_plugin_manager(extra_plugins=[Coupon(10**6)])
-    cart = price_cart(pm, None, [(product(1, 999), 1)], None)
+    cart = price_cart(shop(pm), None, [(product(1, 999), 1)], None)
     assert cart.total == 0
     assert cart.adjustments[0].amount == -999
 
@@ -63,7 +70,7 @@ def test_discount_is_clamped_at_zero():
 def test_total_never_below_zero_and_sums_hold(prices, coupon):
     pm = make_plugin_manager(extra_plugins=[MemberPrice(), Coupon(coupon)])
     items = [(product(i + 1, p), q) for i, (p, q) in enumerate(prices)]
-    cart = price_cart(pm, None, items, None)
+    cart = price_cart(shop(pm), None, items, None)
     assert cart.total >= 0
     assert all(line.total >= 0 for line in cart.lines)
     assert cart.subtotal + sum(a.amount for a in cart.adjustments) == cart.total
@@ -78,7 +85,7 @@ def test_non_integer_amount_is_refused():
 
     pm = make_plugin_manager(extra_plugins=[Floaty()])
     try:
-        price_cart(pm, None, [(product(1, 100), 1)], None)
+        price_cart(shop(pm), None, [(product(1, 100), 1)], None)
     except TypeError as exc:
         assert "minor units" in str(exc)
     else:

@@ -28,8 +28,8 @@ def test_the_example_starts_from_the_scaffold(tmp_path):
         ours, theirs = (EXAMPLE / kept).read_text(), (generated / kept).read_text()
         if kept.endswith(".py"):  # the tutorial changes the schema's fields, not the rest
             ours, theirs = ours.split("class ")[0], theirs.split("class ")[0]
-            theirs = theirs.replace("from siyu.core.i18n import lazy_gettext as _l\n",
-                                    "from siyu.core.i18n import lazy_gettext as _l\n"
+            theirs = theirs.replace("from siyu.plugin import lazy_gettext as _l, settings as core_settings\n",
+                                    "from siyu.plugin import lazy_gettext as _l, settings as core_settings\n"
                                     "from siyu_gift_message.models import MAX_LENGTH\n")
         assert ours == theirs, kept
 

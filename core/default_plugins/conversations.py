@@ -7,7 +7,7 @@ from sqlalchemy import select
 from siyu.core import hookimpl
 from siyu.core.broadcasts import Audience, run_broadcast
 from siyu.core.channels import WEB, Channel
-from siyu.core.conversations import kernel_of, record_interaction
+from siyu.core.conversations import record_interaction
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Member
 
@@ -29,8 +29,8 @@ def register_jobs(register):
 
 
 @hookimpl
-def on_order_paid(session, order, payment):
+def on_order_paid(kernel, session, order, payment):
     # A payment is an interaction: on a messaging channel it reopens the contact window.
     member = session.get(Member, order.member_id)
     if member is not None:
-        record_interaction(kernel_of(session), session, member, "payment", WEB)
+        record_interaction(kernel, session, member, "payment", WEB)

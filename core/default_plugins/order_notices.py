@@ -14,7 +14,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from siyu.core import hookimpl, order_cards
-from siyu.core.conversations import kernel_of
 from siyu.core.fulfilment_settings import carrier, fulfilment_settings, tracking_url
 from siyu.core.models import AfterSale, OrderLine
 from siyu.core.notices import post_notice
@@ -38,7 +37,7 @@ def _line_fields(session, line_id: int) -> dict:
 
 
 @hookimpl(trylast=True)
-def on_order_shipped(session, order, shipment):
+def on_order_shipped(kernel, session, order, shipment):
     def payload():
         values = fulfilment_settings(session)
         found = carrier(values, shipment.carrier_code) or {}
@@ -52,20 +51,20 @@ def on_order_shipped(session, order, shipment):
                 "tracking_url": tracking_url(values, shipment.carrier_code, shipment.tracking_number),
                 "items": items}
 
-    post_notice(kernel_of(session), session, order.member_id, order_cards.SHIPPED, payload)
+    post_notice(kernel, session, order.member_id, order_cards.SHIPPED, payload)
 
 
 @hookimpl(trylast=True)
-def on_order_completed(session, order, how):
+def on_order_completed(kernel, session, order, how):
     def payload():
         days = int(fulfilment_settings(session).get("after_sale_days") or 0)
         return {**_base(order), "notice": order_cards.COMPLETED, "how": how, "after_sale_days": days}
 
-    post_notice(kernel_of(session), session, order.member_id, order_cards.COMPLETED, payload)
+    post_notice(kernel, session, order.member_id, order_cards.COMPLETED, payload)
 
 
 @hookimpl(trylast=True)
-def on_after_sale_decided(session, order, after_sale, decision):
+def on_after_sale_decided(kernel, session, order, after_sale, decision):
     name = order_cards.APPROVED if decision == "approved" else order_cards.REJECTED
 
     def payload():
@@ -74,11 +73,11 @@ def on_after_sale_decided(session, order, after_sale, decision):
                 "note": after_sale.decision_note if decision != "approved" else "",
                 **_line_fields(session, after_sale.order_line_id)}
 
-    post_notice(kernel_of(session), session, order.member_id, name, payload)
+    post_notice(kernel, session, order.member_id, name, payload)
 
 
 @hookimpl(trylast=True)
-def on_order_refunded(session, order, refund):
+def on_order_refunded(kernel, session, order, refund):
     def payload():
         found = {**_base(order), "notice": order_cards.REFUNDED, "refund_id": refund.id, "amount": refund.amount,
                  "full": order.refunded_amount >= order.total}
@@ -88,4 +87,4 @@ def on_order_refunded(session, order, refund):
                          **_line_fields(session, request.order_line_id))
         return found
 
-    post_notice(kernel_of(session), session, order.member_id, order_cards.REFUNDED, payload)
+    post_notice(kernel, session, order.member_id, order_cards.REFUNDED, payload)

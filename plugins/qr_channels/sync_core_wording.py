@@ -3,14 +3,14 @@
 Plugin catalogs are merged over the core's, so a different translation here would change the
 core's pages too.
 """
+from importlib.resources import files
 from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
-from siyu.storefront.i18n import TRANSLATIONS
-
 MINE = Path(__file__).resolve().parent / "siyu_qr_channels" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 
+TRANSLATIONS = Path(str(files("siyu.storefront") / "translations"))
 with (TRANSLATIONS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
     core = read_po(f)
 with MINE.open("rb") as f:

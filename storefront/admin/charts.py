@@ -8,13 +8,13 @@ def bar_chart(points: list[tuple[str, int]], height: int = 120, width: int = 600
     """A bar per point; labels every few bars so thirty days stay readable on a phone."""
     if not points:
         return Markup("")
-    top = max(value for _, value in points) or 1
+    top = max(max(value for _, value in points), 1)
     bar = width / len(points)
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height + 18}" role="img" '
              f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">']
     step = max(1, len(points) // 6)
     for i, (label, value) in enumerate(points):
-        h = round(value / top * height)
+        h = round(max(value, 0) / top * height)  # a net loss draws no bar, not a negative one
         x = round(i * bar + bar * 0.15, 1)
         parts.append(f'<rect x="{x}" y="{height - h}" width="{round(bar * 0.7, 1)}" height="{h}">'
                      f'<title>{escape(label)}: {value}</title></rect>')

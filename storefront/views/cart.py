@@ -9,13 +9,11 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from siyu.core.errors import NotFound, SiyuError
-from siyu.core.models import Product
 from siyu.core.orders import quote
 from siyu.core.pricing import MAX_QUANTITY
-from siyu.core.reservations import release_overdue
 from siyu.core.validation import MAX_ID
 from siyu.storefront.context import db, kernel
-from siyu.storefront.views.helpers import MAX_LINES, get_cart, save_cart
+from siyu.storefront.views.helpers import add_to_cart, get_cart, save_cart
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
@@ -53,22 +51,12 @@ def add():
     if not form.validate():
         raise SiyuError(_("Choose a quantity between 1 and %(max)d.", max=MAX_QUANTITY),
                         fields={k: "; ".join(v) for k, v in form.errors.items()})
-    product = db().get(Product, form.product_id.data)
-    if product is None or not product.active:
-        raise NotFound(_("This product is not available."), fields={"product_id": "unknown"})
-    cart = get_cart()
-    if product.id not in cart and len(cart) >= MAX_LINES:
-        raise SiyuError(_("Your cart is full."))
-    quantity = min(cart.get(product.id, 0) + form.quantity.data, MAX_QUANTITY)
-    if quantity > product.stock and release_overdue(kernel(), db(), product_ids=[product.id]):
-        db().refresh(product)  # overdue unpaid orders gave their stock back
-    if quantity > product.stock:
-        flash(_("Only %(n)d left in stock.", n=product.stock), "warning")
-        quantity = product.stock
+    wanted = min(get_cart().get(form.product_id.data, 0) + form.quantity.data, MAX_QUANTITY)
+    quantity = add_to_cart(form.product_id.data, form.quantity.data)
+    if quantity < wanted:
+        flash(_("Only %(n)d left in stock.", n=quantity), "warning")
     if quantity <= 0:
-        return redirect(url_for("catalog.product", product_id=product.id))
-    cart[product.id] = quantity
-    save_cart(cart)
+        return redirect(url_for("catalog.product", product_id=form.product_id.data))
     flash(_("Added to your cart."), "success")
     return redirect(url_for("cart.show"))
 

@@ -6,10 +6,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from siyu.core.errors import SiyuError
+from siyu.core.errors import NotFound, SiyuError
+from siyu.core.models import Product
+from siyu.core.pricing import MAX_QUANTITY
+from siyu.core.reservations import release_overdue
 from siyu.core.money import format_money
 from siyu.core.plugins import call_isolated
-from siyu.storefront.context import kernel, shop_settings
+from siyu.storefront.context import db, kernel, shop_settings
 
 CART_KEY = "cart"
 MAX_LINES = 50
@@ -50,6 +53,25 @@ def get_cart() -> dict[int, int]:
 
 def save_cart(cart: dict[int, int]) -> None:
     session[CART_KEY] = {str(k): int(v) for k, v in cart.items() if v > 0}
+
+
+def add_to_cart(product_id: int, quantity: int) -> int:
+    """Add ``quantity`` of an active product to the shopper's cart, within its stock and the
+    cart's caps; return how many are in the cart now (0 when none is in stock)."""
+    product = db().get(Product, product_id)
+    if product is None or not product.active:
+        raise NotFound(_("This product is not available."), fields={"product_id": "unknown"})
+    cart = get_cart()
+    if product.id not in cart and len(cart) >= MAX_LINES:
+        raise SiyuError(_("Your cart is full."))
+    wanted = min(cart.get(product.id, 0) + quantity, MAX_QUANTITY)
+    if wanted > product.stock and release_overdue(kernel(), db(), product_ids=[product.id]):
+        db().refresh(product)  # overdue unpaid orders gave their stock back
+    wanted = max(min(wanted, product.stock), 0)
+    if wanted:
+        cart[product.id] = wanted
+        save_cart(cart)
+    return wanted
 
 
 def cart_count() -> int:

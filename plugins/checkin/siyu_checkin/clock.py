@@ -6,8 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from siyu.core import settings
-from siyu.core.channels import aware_now
+from siyu.plugin import aware_now, settings
 
 FALLBACK = "Asia/Shanghai"
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.orm import Session
 
-from siyu.core import settings
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import lazy_gettext as _l, settings
 
 NAME = "checkin"
 DEFAULT_BONUS = "3=10, 7=30, 30=100"

@@ -8,17 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
 
-from siyu.core import hookspec
+from siyu.plugin import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
 
 @hookspec(firstresult=True)
-def checkin_perform(session: "Session", member_id: int, channel: str,
+def checkin_perform(kernel: Any, session: "Session", member_id: int, channel: str,
                     at: datetime | None) -> Mapping[str, Any] | None:
     """Check a member in from a channel adapter (a WeChat menu click, a mini-program...):
-    ``pm.hook.checkin_perform(session=s, member_id=7, channel="wechat", at=None)``.
+    ``kernel.hook.checkin_perform(kernel=kernel, session=s, member_id=7, channel="wechat", at=None)``.
 
     Records the check-in for the shop's current local day (once: a repeat answers
     ``status="already"``), gives the day's rewards and records a ``checkin`` interaction

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siyu.core.db import Base, UTCDateTime, utcnow
+from siyu.plugin import Base, UTCDateTime, utcnow
 
 DAILY = "daily"
 MAKEUP = "makeup"

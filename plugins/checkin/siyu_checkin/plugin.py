@@ -5,11 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from siyu.core import hookimpl
-from siyu.core.conversations import kernel_of, post_outbound
-from siyu.core.errors import NotFound
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Conversation, Member
+from siyu.plugin import post_outbound, Conversation, hookimpl, lazy_gettext as _l, Member, NotFound
 from siyu_checkin import config, hookspecs, service
 from siyu_checkin import models  # noqa: F401 - the tables join the shared metadata
 
@@ -92,27 +88,26 @@ def storefront_slot(slot, context):
 
 
 @hookimpl
-def on_message_received(session, message, member):
+def on_message_received(kernel, session, message, member):
     """A chat message that is exactly a keyword (签到, checkin…) checks the member in."""
     text = (message.body or "").strip().lower()
     if not text or len(text) > 40 or text not in config.load(session).keywords:
         return
     from siyu_checkin.text import outcome_message
 
-    kernel = kernel_of(session)
     conversation = session.get(Conversation, message.conversation_id)
     outcome = service.check_in_in(kernel, session, member, conversation.channel, message.created_at)
     post_outbound(kernel, session, conversation, body=outcome_message(outcome), now=message.created_at)
 
 
 @hookimpl
-def checkin_perform(session, member_id, channel, at):
+def checkin_perform(kernel, session, member_id, channel, at):
     from siyu_checkin.text import outcome_dict
 
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound(_l("We could not find that member."))
-    return outcome_dict(service.check_in_in(kernel_of(session), session, member, channel, at))
+    return outcome_dict(service.check_in_in(kernel, session, member, channel, at))
 
 
 # ------------------------------------------------------------------- member rights

@@ -16,11 +16,10 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.channels import aware_now, can_send, channels, closing_soon
-from siyu.core.conversations import deliver_pending, post_outbound
-from siyu.core.db import write_transaction
-from siyu.core.i18n import gettext
-from siyu.core.models import Conversation, Member, MemberInteraction
+from siyu.plugin import (
+    aware_now, can_send, channels, closing_soon, Conversation, deliver_pending, gettext, Member,
+    MemberInteraction, post_outbound, write_transaction,
+)
 from siyu_checkin import clock, config
 from siyu_checkin.models import CheckinMember, CheckinReminder
 from siyu_checkin.service import streak_alive

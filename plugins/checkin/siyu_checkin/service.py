@@ -19,13 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.channels import WEB, aware_now
-from siyu.core.conversations import record_interaction
-from siyu.core.db import write_transaction
-from siyu.core.errors import ValidationError
-from siyu.core.hooks import call_in_transaction
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Member
+from siyu.plugin import (
+    aware_now, call_in_transaction, lazy_gettext as _l, Member, record_interaction, ValidationError, WEB,
+    write_transaction,
+)
 from siyu_checkin import clock, config, rewards
 from siyu_checkin.models import DAILY, MAKEUP, Checkin, CheckinMember, CheckinReward
 

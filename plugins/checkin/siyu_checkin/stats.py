@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.models import Member
+from siyu.plugin import Member
 from siyu_checkin import clock
 from siyu_checkin.models import Checkin, CheckinMember
 

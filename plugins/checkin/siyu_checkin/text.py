@@ -1,7 +1,7 @@
 """What a member is told after a check-in, in the page, the chat or a channel adapter."""
 from __future__ import annotations
 
-from siyu.core.i18n import gettext
+from siyu.plugin import gettext
 from siyu_checkin.service import ALREADY, Outcome
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from siyu.core import hookimpl, settings
-from siyu.core.channels import WECHAT_STYLE, Channel
-from siyu.core.db import write_transaction
-from siyu.core.errors import ValidationError
+from siyu.plugin import Channel, hookimpl, settings, ValidationError, WECHAT_STYLE, write_transaction
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 from checkin_helpers import AGENT_PW, OWNER_PW, set_zone
 
-from siyu.core.members import sign_up
-from siyu.core.staff import create_staff
+from siyu.plugin import create_staff, sign_up
 
 
 @pytest.fixture

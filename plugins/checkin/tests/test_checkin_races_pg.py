@@ -6,14 +6,12 @@ import pytest
 from checkin_helpers import WeChat, at, set_checkin, set_zone
 from sqlalchemy import func, select
 
-from siyu.core.conversations import record_interaction
-from siyu.core.db import write_transaction
-from siyu.core.errors import ValidationError
-from siyu.core.members import sign_up
-from siyu.core.models import Member, MemberInteraction, Message
+from siyu.plugin import (
+    Member, MemberInteraction, Message, record_interaction, sign_up, ValidationError, write_transaction,
+)
+from siyu.plugin.testing import run_together
 from siyu_checkin import reminders, service
 from siyu_checkin.models import Checkin, CheckinMember, CheckinReminder, CheckinReward
-from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
 MAY1 = at("2026-05-01T10:00:00+08:00")

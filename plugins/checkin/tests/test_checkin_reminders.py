@@ -6,11 +6,9 @@ import pytest
 from checkin_helpers import WeChat, at, fresh, set_checkin
 from sqlalchemy import select
 
-from siyu.core.channels import can_send
-from siyu.core.conversations import conversation_for, record_interaction
-from siyu.core.db import write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Conversation, Message
+from siyu.plugin import (
+    can_send, Conversation, conversation_for, Message, record_interaction, sign_up, write_transaction,
+)
 from siyu_checkin import reminders, service
 from siyu_checkin.models import CheckinReminder
 

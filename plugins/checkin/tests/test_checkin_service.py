@@ -6,9 +6,7 @@ import pytest
 from checkin_helpers import Rewards, at, days, fresh, set_checkin
 from sqlalchemy import func, select, update
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import ValidationError
-from siyu.core.models import Member, MemberInteraction
+from siyu.plugin import Member, MemberInteraction, ValidationError, write_transaction
 from siyu_checkin import service
 from siyu_checkin.models import Checkin, CheckinMember, CheckinReward
 from siyu_checkin.rewards import NO_PLUGIN, reward_day
@@ -146,7 +144,7 @@ def test_make_up_with_a_cost_needs_a_points_plugin(kernel, db, member):
 
 
 def test_on_checkin_hook_and_crm_facts(kernel, db, member, register_plugin):
-    from siyu.core import hookimpl
+    from siyu.plugin import hookimpl
 
     seen = []
 
@@ -166,15 +164,15 @@ def test_on_checkin_hook_and_crm_facts(kernel, db, member, register_plugin):
 
 def test_channel_adapters_check_in_through_the_hook(kernel, db, member):
     with write_transaction(db):
-        result = kernel.pm.hook.checkin_perform(session=db, member_id=member.id, channel="web", at=MAY1)
+        result = kernel.pm.hook.checkin_perform(kernel=kernel, session=db, member_id=member.id, channel="web", at=MAY1)
     assert result["status"] == "checked_in" and result["streak"] == 1 and "Streak" in result["message"]
     with write_transaction(db):
-        again = kernel.pm.hook.checkin_perform(session=db, member_id=member.id, channel="web", at=MAY1)
+        again = kernel.pm.hook.checkin_perform(kernel=kernel, session=db, member_id=member.id, channel="web", at=MAY1)
     assert again["status"] == "already"
 
 
 def test_data_export_lists_the_days(kernel, db, member):
-    from siyu.core.member_rights import export_member
+    from siyu.plugin import export_member
 
     service.check_in(kernel, db, member, now=MAY1)
     exported = export_member(kernel, fresh(db), member.id)

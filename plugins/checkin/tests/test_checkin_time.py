@@ -6,9 +6,7 @@ import pytest
 from checkin_helpers import at, fresh, set_zone
 from sqlalchemy import select, update
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import ValidationError
-from siyu.core.models import Member
+from siyu.plugin import Member, ValidationError, write_transaction
 from siyu_checkin import service
 from siyu_checkin.clock import month_end, parse_month
 from siyu_checkin.models import Checkin

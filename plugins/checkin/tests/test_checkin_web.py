@@ -6,9 +6,7 @@ import pytest
 from checkin_helpers import Rewards, at, csrf, fresh, login, staff_login
 from sqlalchemy import func, select, update
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Member, Message
+from siyu.plugin import Member, Message, sign_up, utcnow, write_transaction
 from siyu_checkin import service
 from siyu_checkin.models import Checkin
 from siyu_checkin.web.clock import now as clock_now
@@ -166,8 +164,8 @@ def test_chinese_pages(member_client):
 
 
 def test_check_in_is_rate_limited(tmp_path, member):
-    from siyu.core import migrate
-    from siyu.storefront import create_app
+    from siyu.plugin import migrate
+    from siyu.plugin.testing import create_app
 
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'rl.db'}", "SECRET_KEY": "k", "TESTING": True,
                       "SECURE_COOKIES": False, "PLUGINS": ["checkin"]}, instance_path=str(tmp_path / "i"))

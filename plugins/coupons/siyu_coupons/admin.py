@@ -10,12 +10,8 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from siyu.core.db import utcnow
-from siyu.core.errors import SiyuError, ValidationError
-from siyu.core.models import Product
-from siyu.core.staff import may
-from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.context import db, shop_settings
+from siyu.plugin import may, Product, SiyuError, utcnow, ValidationError
+from siyu.plugin.web import current_staff, db, shop_settings, staff_required
 from siyu_coupons import codes, offers, stats
 from siyu_coupons.admin_form import TemplateForm, form_data, prefill
 from siyu_coupons.definitions import delete_template, save_template, scope_product_ids

@@ -16,8 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from siyu.core.errors import ValidationError
-from siyu.core.money import parse_decimal, parse_major, to_decimal
+from siyu.plugin import parse_decimal, parse_major, to_decimal, ValidationError
 from siyu_coupons.pricing import shop_zone
 
 KIND_LABELS = {"fixed": _l("Fixed amount off"), "percent": _l("Percentage off"),

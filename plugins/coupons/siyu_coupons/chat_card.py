@@ -13,10 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from siyu.core.cards import CardAction, CardChoice, CardType
-from siyu.core.db import utcnow
-from siyu.core.errors import NotFound
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import CardAction, CardChoice, CardType, lazy_gettext as _l, NotFound, utcnow
 from siyu_coupons import offers
 from siyu_coupons.claims import claim
 from siyu_coupons.models import CouponTemplate

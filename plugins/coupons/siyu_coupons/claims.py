@@ -15,9 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow
-from siyu.core.errors import NotFound, SiyuError
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import lazy_gettext as _l, NotFound, SiyuError, utcnow
 from siyu_coupons.definitions import template_by_code
 from siyu_coupons.models import Coupon, CouponTemplate
 

@@ -13,12 +13,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import InvalidTransition, ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Product
-from siyu.core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
-from siyu.core.validation import MAX_ID, name_problem
+from siyu.plugin import (
+    InvalidTransition, lazy_gettext as _l, MAX_AMOUNT, MAX_ID, name_problem, Product, SUPPORTED_CURRENCIES,
+    ValidationError, write_transaction,
+)
 from siyu_coupons.models import KINDS, SCOPES, Coupon, CouponTemplate, TemplateProduct
 
 CODE = re.compile(r"[A-Za-z0-9_-]{3,32}")

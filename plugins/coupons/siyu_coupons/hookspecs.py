@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from siyu.core import hookspec
+from siyu.plugin import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session

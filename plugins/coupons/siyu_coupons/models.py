@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siyu.core.db import Base, UTCDateTime, utcnow
+from siyu.plugin import Base, UTCDateTime, utcnow
 
 KINDS = ("fixed", "percent", "threshold")
 SCOPES = ("all", "products")

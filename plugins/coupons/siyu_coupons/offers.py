@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.money import format_money
+from siyu.plugin import format_money, lazy_gettext as _l
 
 #: What a chat card stores about its template: enough to draw it without the database.
 CARD_FIELDS = ("template_id", "code", "name", "description", "kind", "currency", "amount", "percent_bp",

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from siyu.core import hookimpl
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import hookimpl, lazy_gettext as _l
 from siyu_coupons import hookspecs
 from siyu_coupons.models import Coupon  # noqa: F401  (tables join the metadata)
 

@@ -14,12 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.core import settings as core_settings
-from siyu.core.db import utcnow
-from siyu.core.errors import ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.money import format_money
-from siyu.core.pricing import Adjustment, PricedCart
+from siyu.plugin import (
+    Adjustment, format_money, lazy_gettext as _l, PricedCart, settings as core_settings, utcnow,
+    ValidationError,
+)
 from siyu_coupons.models import Coupon, CouponTemplate, TemplateProduct
 from siyu_coupons.rules import Rule, discount, shortfall
 

@@ -11,10 +11,7 @@ from __future__ import annotations
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow
-from siyu.core.errors import ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.pricing import PricedCart
+from siyu.plugin import lazy_gettext as _l, PricedCart, utcnow, ValidationError
 from siyu_coupons.models import Coupon, Redemption
 from siyu_coupons.pricing import INPUT, SOURCE
 

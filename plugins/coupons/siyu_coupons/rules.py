@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from siyu.core.money import percent_of
+from siyu.plugin import percent_of
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from siyu.core import settings as core_settings
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import lazy_gettext as _l, settings as core_settings
 
 NAME = "coupons"
 

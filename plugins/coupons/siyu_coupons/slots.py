@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from siyu.storefront.context import db
+from siyu.plugin.web import db
 from siyu_coupons import pricing, wallet
 
 

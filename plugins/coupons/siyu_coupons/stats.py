@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.models import Message, Order
+from siyu.plugin import Message, Order
 from siyu_coupons.chat_card import NAME as CARD
 from siyu_coupons.models import Coupon, Redemption
 

@@ -11,11 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import SiyuError
-from siyu.storefront.context import db
-from siyu.storefront.extensions import limiter
-from siyu.storefront.views.helpers import locale_code
+from siyu.plugin import SiyuError, utcnow, write_transaction
+from siyu.plugin.web import db, limiter, locale_code
 from siyu_coupons import offers, wallet
 from siyu_coupons.claims import claim, claim_check, template_for_claim
 from siyu_coupons.models import WALLET_TABS, Coupon

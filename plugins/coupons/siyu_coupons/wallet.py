@@ -10,8 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow
-from siyu.core.models import Order
+from siyu.plugin import Order, utcnow
 from siyu_coupons.models import WALLET_TABS, Coupon, CouponTemplate
 
 PAGE_SIZE = 20

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from coupon_helpers import AGENT_PW, OWNER_PW, make_member, make_product, staff_login
 
-from siyu.core.staff import create_staff
-from siyu.storefront.testing import give_address
+from siyu.plugin import create_staff
+from siyu.plugin.testing import give_address
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from siyu.core.db import write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Product
+from siyu.plugin import Product, sign_up, write_transaction
 from siyu_coupons.definitions import save_template
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

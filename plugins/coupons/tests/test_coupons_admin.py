@@ -2,9 +2,7 @@
 from coupon_helpers import AGENT_PW, csrf, fresh, make_product, make_template, staff_login
 from sqlalchemy import func, select
 
-from siyu.core.db import write_transaction
-from siyu.core.models import Order
-from siyu.core.orders import confirm_manual_payment, place_order
+from siyu.plugin import confirm_manual_payment, Order, place_order, write_transaction
 from siyu_coupons.claims import claim
 from siyu_coupons.models import CouponTemplate, TemplateProduct
 

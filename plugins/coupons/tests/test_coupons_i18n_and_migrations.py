@@ -3,7 +3,7 @@ from pathlib import Path
 
 from coupon_helpers import staff_login
 
-from siyu.storefront.testing_checks import PluginPackageChecks
+from siyu.plugin.testing import PluginPackageChecks
 
 
 class TestCouponsPackage(PluginPackageChecks):

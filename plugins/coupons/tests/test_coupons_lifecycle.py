@@ -5,11 +5,10 @@ import pytest
 from coupon_helpers import fresh, make_member, make_product, make_template
 from sqlalchemy import func, select, update
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import SiyuError, ValidationError
-from siyu.core.models import Order, Payment
-from siyu.core.orders import cancel_order, confirm_manual_payment, expire_unpaid, place_order, quote
-from siyu.core.refunds import refund_order
+from siyu.plugin import (
+    cancel_order, confirm_manual_payment, expire_unpaid, Order, Payment, place_order, quote, refund_order,
+    SiyuError, utcnow, ValidationError, write_transaction,
+)
 from siyu_coupons.claims import LimitReached, NotClaimable, SoldOut, claim
 from siyu_coupons.models import Coupon, CouponTemplate, Redemption
 
@@ -146,8 +145,8 @@ def test_unusable_coupons_give_clear_reasons(kernel, db, member, case, register_
     if case == "foreign":
         member = make_member(kernel, db, "stranger@example.com")
     if case == "member_price":
-        from siyu.core import hookimpl
-        from siyu.core.pricing import Adjustment
+        from siyu.plugin import hookimpl
+        from siyu.plugin import Adjustment
 
         class MemberPrice:
             @hookimpl
@@ -187,7 +186,7 @@ def test_full_refund_restores_a_valid_coupon_partial_does_not(kernel, db, member
 
 
 def test_refund_restore_respects_validity_and_setting(kernel, db, member):
-    from siyu.core import settings
+    from siyu.plugin import settings
 
     product = make_product(db, price=4000)
     coupon = give(db, make_template(db, amount=1000), member)
@@ -207,7 +206,7 @@ def test_refund_restore_respects_validity_and_setting(kernel, db, member):
 
 
 def test_coupon_covering_everything_settles_the_order_at_once(kernel, db, member):
-    from siyu.core.orders import settle_free_order
+    from siyu.plugin import settle_free_order
 
     product = make_product(db, price=800)
     coupon = give(db, make_template(db, amount=5000), member)

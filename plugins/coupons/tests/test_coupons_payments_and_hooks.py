@@ -3,12 +3,8 @@ import pytest
 from coupon_helpers import fresh, make_member, make_product, make_template
 from sqlalchemy import func, select
 
-from siyu.core import hookimpl, settings
-from siyu.core.db import write_transaction
-from siyu.core.member_rights import export_member
-from siyu.core.models import Order, Payment
-from siyu.core.orders import place_order
-from siyu.core.payments.webhooks import process_event
+from siyu.plugin import export_member, hookimpl, Order, Payment, place_order, settings, write_transaction
+from siyu.plugin.testing import process_event
 from siyu_coupons.claims import claim
 from siyu_coupons.models import Coupon, Redemption
 

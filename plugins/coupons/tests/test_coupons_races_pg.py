@@ -7,13 +7,10 @@ import pytest
 from coupon_helpers import make_member, make_product, make_template
 from sqlalchemy import func, select
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import SiyuError
-from siyu.core.models import Member, Order
-from siyu.core.orders import place_order
+from siyu.plugin import Member, Order, place_order, SiyuError, write_transaction
+from siyu.plugin.testing import run_together
 from siyu_coupons.claims import LimitReached, SoldOut, claim, issue
 from siyu_coupons.models import Coupon, CouponTemplate
-from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
 

@@ -4,8 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from siyu.core.money import MAX_AMOUNT
-from siyu.core.pricing import PricedCart, PricedLine, _apply
+from siyu.plugin import MAX_AMOUNT
+from siyu.plugin import apply_adjustment as _apply, PricedCart, PricedLine
 from siyu_coupons.rules import Rule, discount
 
 amounts = st.integers(min_value=0, max_value=MAX_AMOUNT)
@@ -66,7 +66,7 @@ class _Product:
                 max_size=5), rules, st.integers(0, 300000))
 def test_engine_total_never_below_zero(lines, rule, fee):
     """Member prices, then the coupon on what they left, then other discounts: total ≥ 0."""
-    from siyu.core.pricing import Adjustment
+    from siyu.plugin import Adjustment
 
     priced = [PricedLine(_Product(i, p), q, p, p * q, p * q) for i, (p, q, _m) in enumerate(lines)]
     cart = PricedCart("CNY", priced)

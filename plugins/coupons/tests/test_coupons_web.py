@@ -6,9 +6,7 @@ from coupon_helpers import (
 )
 from sqlalchemy import func, select
 
-from siyu.core.conversations import receive_message
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.models import Conversation, Message, Order
+from siyu.plugin import Conversation, Message, Order, receive_message, utcnow, write_transaction
 from siyu_coupons.claims import claim
 from siyu_coupons.models import Coupon, CouponTemplate
 
@@ -177,9 +175,9 @@ def test_chinese_pages(client, db, member):
 
 def test_conversation_is_the_members_own(kernel, db, member):
     # a card sent to one member cannot be claimed by another: the core answers 404
-    from siyu.core.cards import perform_action, send_card
-    from siyu.core.errors import NotFound
-    from siyu.core.members import sign_up
+    from siyu.plugin import perform_action, send_card
+    from siyu.plugin import NotFound
+    from siyu.plugin import sign_up
 
     template = make_template(db)
     message = receive_message(kernel, db, member, "hi")

@@ -8,11 +8,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.core.errors import ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Member
-from siyu.core.money import exponent, percent_of
-from siyu.core.pricing import Adjustment, PricedCart
+from siyu.plugin import (
+    Adjustment, exponent, lazy_gettext as _l, Member, percent_of, PricedCart, ValidationError,
+)
 
 from siyu_crm_tags import points
 from siyu_crm_tags.config import Config

@@ -8,8 +8,7 @@ import marshmallow
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
-from siyu.core import settings
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import lazy_gettext as _l, settings
 
 NAME = "crm_tags"
 THRESHOLDS = re.compile(r"^\s*\d+(\s*,\s*\d+){0,8}\s*$")

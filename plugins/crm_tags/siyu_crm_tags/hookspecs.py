@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from siyu.core import hookspec
+from siyu.plugin import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session

@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow
-from siyu.core.models import Member
+from siyu.plugin import Member, utcnow
 
 from siyu_crm_tags.config import Config
 from siyu_crm_tags.models import Level, MemberStats

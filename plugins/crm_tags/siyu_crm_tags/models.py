@@ -8,7 +8,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siyu.core.db import Base, UTCDateTime, utcnow
+from siyu.plugin import Base, UTCDateTime, utcnow
 
 # Declared for the core's separation test: this plugin's tables start "crm_", not "crm_tags_".
 TABLE_PREFIX = "crm_"

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from siyu.core import hookimpl
-from siyu.core.db import utcnow
+from siyu.plugin import hookimpl, utcnow
 
 from siyu_crm_tags import benefits, config, hookspecs, points, rights, rules
 from siyu_crm_tags import models  # noqa: F401 - the tables join the shared metadata

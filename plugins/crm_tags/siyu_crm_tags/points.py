@@ -15,11 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow
-from siyu.core.errors import ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Order
-from siyu.core.money import exponent
+from siyu.plugin import exponent, lazy_gettext as _l, Order, utcnow, ValidationError
 
 from siyu_crm_tags import stats as stats_mod
 from siyu_crm_tags.config import Config
@@ -269,7 +265,7 @@ def _reverse(session, cfg: Config, order: Order, earned: PointEntry, ref: str, n
 
 def expire_due(kernel, session: Session, now: datetime | None = None) -> int:
     """Expire every member's due lots, one short transaction per member; returns points."""
-    from siyu.core.db import write_transaction
+    from siyu.plugin import write_transaction
 
     now = now or utcnow()
     member_ids = list(session.scalars(select(PointLot.member_id).where(

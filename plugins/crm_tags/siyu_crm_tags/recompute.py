@@ -13,9 +13,7 @@ from typing import Callable
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.metrics import PAID
-from siyu.core.models import Member, Order, OrderStatus, Touch
+from siyu.plugin import PAID_STATES, Member, Order, OrderStatus, Touch, utcnow, write_transaction
 
 from siyu_crm_tags import config, rules
 from siyu_crm_tags import stats as stats_mod
@@ -90,7 +88,7 @@ def recompute_members(kernel, session: Session, member_ids: list[int], now: date
         select(Order.member_id, func.sum(case((counted, 1), else_=0)), func.coalesce(func.sum(kept), 0),
                func.min(Order.paid_at), func.max(Order.paid_at),
                func.coalesce(func.sum(case((Order.completed_at.is_not(None), kept), else_=0)), 0))
-        .where(Order.member_id.in_(member_ids), Order.status.in_(PAID)).group_by(Order.member_id))
+        .where(Order.member_id.in_(member_ids), Order.status.in_(PAID_STATES)).group_by(Order.member_id))
     by_member = {row[0]: row[1:] for row in orders}
     ledger = dict(session.execute(select(PointEntry.member_id, func.sum(PointEntry.delta))
                                   .where(PointEntry.member_id.in_(member_ids)).group_by(PointEntry.member_id)).all())

@@ -61,7 +61,7 @@ class SegmentAudience:
 
 def _audience_class():
     try:
-        from siyu.core.broadcasts import Audience
+        from siyu.plugin import Audience
     except ImportError:  # an older core without broadcasts
         return SegmentAudience
     return Audience

@@ -11,10 +11,7 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from siyu.core.errors import ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.metrics import PAID
-from siyu.core.models import Member, Order, OrderLine
+from siyu.plugin import PAID_STATES, lazy_gettext as _l, Member, Order, OrderLine, ValidationError
 
 from siyu_crm_tags.models import MemberStats, MemberTag, Tag
 
@@ -84,7 +81,7 @@ def matches(rule: Mapping, stats: MemberStats | None, created_at: datetime, skus
 def _bought(session: Session, member_ids: list[int]) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {mid: set() for mid in member_ids}
     rows = session.execute(select(Order.member_id, OrderLine.sku).join(OrderLine, OrderLine.order_id == Order.id)
-                           .where(Order.member_id.in_(member_ids), Order.status.in_(PAID[:2])).distinct())
+                           .where(Order.member_id.in_(member_ids), Order.status.in_(PAID_STATES[:2])).distinct())
     for member_id, sku in rows:
         found[member_id].add(sku)
     return found

@@ -13,11 +13,9 @@ from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import NotFound, ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Member
-from siyu.core.validation import check_name, to_int
+from siyu.plugin import (
+    check_name, lazy_gettext as _l, Member, NotFound, to_int, utcnow, ValidationError, write_transaction,
+)
 
 from siyu_crm_tags.config import Config
 from siyu_crm_tags.models import MemberStats, MemberTag, Segment

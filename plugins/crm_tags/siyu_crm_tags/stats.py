@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow
-from siyu.core.models import Order, Touch
+from siyu.plugin import Order, Touch, utcnow
 
 from siyu_crm_tags.config import Config
 from siyu_crm_tags.models import Level, MemberStats

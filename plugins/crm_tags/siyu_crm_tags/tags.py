@@ -5,11 +5,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import NotFound, ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Member
-from siyu.core.validation import check_name
+from siyu.plugin import (
+    check_name, lazy_gettext as _l, Member, NotFound, utcnow, ValidationError, write_transaction,
+)
 
 from siyu_crm_tags import rules
 from siyu_crm_tags.models import MemberTag, Tag, TagGroup

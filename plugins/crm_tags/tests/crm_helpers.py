@@ -6,10 +6,7 @@ import secrets
 
 from sqlalchemy import select
 
-from siyu.core.db import write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Order, Payment, Product
-from siyu.core.orders import mark_paid, place_order
+from siyu.plugin import mark_paid, Order, Payment, place_order, Product, sign_up, write_transaction
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"
@@ -62,7 +59,7 @@ def buy(kernel, session, member, product, quantity=1, inputs=None, pay=True, com
 
 
 def ship(kernel, session, order):
-    from siyu.core.fulfilment import ship_order
+    from siyu.plugin import ship_order
 
     order = session.get(Order, order.id)
     ship_order(kernel, session, order, carrier_code="sf", tracking_number=f"SF{order.id:08d}")
@@ -71,8 +68,8 @@ def ship(kernel, session, order):
 
 def complete_order(kernel, session, order):
     """Ship the order (unless it has shipped) and have its buyer confirm receipt."""
-    from siyu.core.fulfilment import confirm_receipt
-    from siyu.core.models import TO_SHIP_STATES, Member
+    from siyu.plugin import confirm_receipt
+    from siyu.plugin import Member, TO_SHIP_STATES
 
     order = fresh(session).get(Order, order.id)
     if order.status in TO_SHIP_STATES:

@@ -4,10 +4,7 @@ import pytest
 from crm_helpers import buy, complete_order, fresh, make_member, make_product, ship
 from sqlalchemy import delete, select
 
-from siyu.core import after_sales, settings
-from siyu.core.db import write_transaction
-from siyu.core.models import Order
-from siyu.core.refunds import refund_order
+from siyu.plugin import after_sales, Order, refund_order, settings, write_transaction
 
 from siyu_crm_tags import config, points, recompute
 from siyu_crm_tags.models import Level, MemberStats, PointEntry
@@ -91,7 +88,7 @@ def _two_lines(kernel, db, member, a, b):
 
     from crm_helpers import pay_order
 
-    from siyu.core.orders import place_order
+    from siyu.plugin import place_order
 
     order = place_order(kernel, db, member=member, items={a.id: 1, b.id: 1}, payment_method="manual",
                         checkout_token=secrets.token_hex(8))

@@ -6,12 +6,8 @@ import pytest
 from crm_helpers import make_member, make_product, pay_order, ship
 from sqlalchemy import select
 
-from siyu.core import after_sales
-from siyu.core.fulfilment import confirm_receipt
-from siyu.core.models import Member, Order
-from siyu.core.orders import place_order
-from siyu.storefront.testing import give_address
-from siyu.storefront.testing_checks import run_together
+from siyu.plugin import after_sales, confirm_receipt, Member, Order, place_order
+from siyu.plugin.testing import give_address, run_together
 
 from siyu_crm_tags.models import MemberStats, PointEntry
 

@@ -2,9 +2,7 @@
 from crm_helpers import csrf, fresh, make_member
 from sqlalchemy import delete, select
 
-from siyu.core import jobs
-from siyu.core.db import write_transaction
-from siyu.core.models import Broadcast, Conversation, Message
+from siyu.plugin import Broadcast, Conversation, jobs, Message, write_transaction
 
 from siyu_crm_tags import segments
 from siyu_crm_tags import tags as tags_mod

@@ -3,8 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from siyu.core import migrate
-from siyu.core.db import Base
+from siyu.plugin import Base, migrate
 
 
 def test_branch_matches_models(kernel):

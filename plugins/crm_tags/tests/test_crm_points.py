@@ -6,10 +6,7 @@ import pytest
 from crm_helpers import buy, complete_order, fresh, make_product
 from sqlalchemy import func, select
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import ValidationError
-from siyu.core.orders import cancel_order
-from siyu.core.refunds import refund_order
+from siyu.plugin import cancel_order, refund_order, ValidationError, write_transaction
 
 from siyu_crm_tags import config, points
 from siyu_crm_tags.models import MemberStats, PointEntry, PointLot

@@ -4,13 +4,10 @@ import pytest
 from crm_helpers import buy, make_member, make_product, ship
 from sqlalchemy import delete, func, select
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import SiyuError
-from siyu.core.models import Order
+from siyu.plugin import Order, SiyuError, write_transaction
+from siyu.plugin.testing import allow_unpaid_orders, run_together
 
 from siyu_crm_tags.models import MemberStats, PointEntry, PointLot
-from siyu.storefront.testing import allow_unpaid_orders
-from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
 
@@ -69,8 +66,8 @@ def test_concurrent_awards_with_one_ref_land_once(pg):
 
 def completer(pg, orders):
     """``complete(i)`` for run_together: the buyer confirms receipt of ``orders[i]``."""
-    from siyu.core.fulfilment import confirm_receipt
-    from siyu.core.models import Member
+    from siyu.plugin import confirm_receipt
+    from siyu.plugin import Member
 
     def complete(i):
         s = pg.db.Session()

@@ -4,9 +4,7 @@ from datetime import timedelta
 from crm_helpers import buy, fresh, make_member
 from sqlalchemy import delete, select, update
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.models import Order
-from siyu.core import hookimpl
+from siyu.plugin import hookimpl, Order, utcnow, write_transaction
 
 from siyu_crm_tags import recompute
 from siyu_crm_tags import tags as tags_mod

@@ -1,8 +1,8 @@
 """The dashboard's repurchase figures from member stats: repeat buyers over buyers, active members only."""
 from crm_helpers import buy, make_member
 
-from siyu.core import metrics as core_metrics
-from siyu.core.db import write_transaction
+from siyu.plugin import repurchase_rate
+from siyu.plugin import write_transaction
 
 from siyu_crm_tags import metrics
 
@@ -14,7 +14,7 @@ def test_repurchase_counts_repeat_buyers_among_buyers(kernel, db, product):
     make_member(kernel, db, "browser@example.com")
     for buyer in (loyal, loyal, once, gone, gone):
         buy(kernel, db, buyer, product)
-    assert metrics.repurchase(db) == (2, 3) and core_metrics.repurchase_rate(db) == (2, 3)
+    assert metrics.repurchase(db) == (2, 3) and repurchase_rate(db) == (2, 3)
     with write_transaction(db):
         gone.active = False  # anonymised members leave the CRM's figures
     assert metrics.repurchase(db) == (1, 2)

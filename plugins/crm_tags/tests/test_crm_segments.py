@@ -5,8 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from siyu.core.db import write_transaction
-from siyu.core.models import Member
+from siyu.plugin import Member, write_transaction
 
 from siyu_crm_tags import config, segments
 from siyu_crm_tags.models import Level, MemberStats, MemberTag, Tag
@@ -111,7 +110,7 @@ def test_segment_sql_equals_python(db, members, definition):
 def test_clean_refuses_bad_input():
     import pytest
 
-    from siyu.core.errors import ValidationError
+    from siyu.plugin import ValidationError
 
     with pytest.raises(ValidationError):
         segments.clean({"tags_any": ["1; drop table"]})

@@ -4,7 +4,7 @@ import json
 from crm_helpers import AGENT_PW, buy, complete_order, csrf, fresh, login, make_member, staff_login
 from sqlalchemy import select
 
-from siyu.core.db import write_transaction
+from siyu.plugin import write_transaction
 
 from siyu_crm_tags import tags as tags_mod
 from siyu_crm_tags.models import Level, MemberStats, MemberTag, PointEntry, Segment
@@ -84,7 +84,7 @@ def test_exclusive_item_refused_below_its_level(kernel, db, member):
     from crm_helpers import make_product
 
     import pytest
-    from siyu.core.errors import SiyuError
+    from siyu.plugin import SiyuError
 
     with write_transaction(db):
         db.add(Level(name="Gold", threshold=100000, price_percent=100, exclusive_skus=["RARE-1"], benefits=""))

@@ -8,12 +8,8 @@ from marshmallow import ValidationError as SchemaError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from siyu.core import settings as core_settings
-from siyu.core.db import write_transaction
-from siyu.core.errors import SiyuError, ValidationError
-from siyu.core.models import Product
-from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.context import db, invalidate_settings, kernel
+from siyu.plugin import Product, settings as core_settings, SiyuError, ValidationError, write_transaction
+from siyu.plugin.web import current_staff, db, invalidate_settings, kernel, staff_required
 from siyu_curation import service
 from siyu_curation import settings as plugin_settings
 from siyu_curation.models import MAIN, CurationCatalog, CurationItem

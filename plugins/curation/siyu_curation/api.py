@@ -12,16 +12,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from siyu.core.errors import SiyuError, ValidationError
-from siyu.core.validation import is_id
-from siyu.storefront.api.auth import token_required
-from siyu.storefront.context import db, kernel
-from siyu.storefront.extensions import csrf
+from siyu.plugin import is_id, SiyuError, ValidationError
+from siyu.plugin.web import csrf_exempt, db, kernel, token_required
 from siyu_curation import service
 from siyu_curation.models import CurationItem
 
 bp = Blueprint("curation_api", __name__, url_prefix="/api/v1/curation")
-csrf.exempt(bp)
+csrf_exempt(bp)
 
 
 # The storefront's one API token check (the same as /api/v1's): 401/403 as JSON problems,

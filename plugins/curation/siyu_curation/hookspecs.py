@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-from siyu.core import hookspec
+from siyu.plugin import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
-    from siyu.core.models import Product
+    from siyu.plugin import Product
 
 
 # ------------------------------------------------- implemented by curation, called by others

@@ -15,8 +15,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from siyu.core.db import Base, UTCDateTime, utcnow
-from siyu.core.models import Product
+from siyu.plugin import Base, Product, UTCDateTime, utcnow
 
 #: No catalog may ever hold more items than this, whatever its configured cap.
 HARD_CEILING = 50

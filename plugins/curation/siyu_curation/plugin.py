@@ -6,9 +6,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from siyu.core import hookimpl
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Product
+from siyu.plugin import hookimpl, lazy_gettext as _l, Product
 from siyu_curation import hookspecs, models, service
 from siyu_curation.models import MAIN, CurationCatalog, CurationItem
 from siyu_curation.settings import NAME, CurationSettings

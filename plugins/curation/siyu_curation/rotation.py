@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.models import Order, OrderLine, OrderStatus, Product
+from siyu.plugin import Order, OrderLine, OrderStatus, Product
 from siyu_curation import settings as plugin_settings
 from siyu_curation.models import CurationCatalog, CurationItem
 

@@ -15,13 +15,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core import settings as core_settings
-from siyu.core.db import write_transaction
-from siyu.core.errors import NotFound, SiyuError, ValidationError
-from siyu.core.hooks import call_in_transaction
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Product
-from siyu.core.validation import check_name
+from siyu.plugin import (
+    call_in_transaction, check_name, lazy_gettext as _l, NotFound, Product, settings as core_settings,
+    SiyuError, ValidationError, write_transaction,
+)
 from siyu_curation import settings as plugin_settings
 from siyu_curation.models import HARD_CEILING, MAIN, CurationCatalog, CurationItem
 from siyu_curation.text import product_title

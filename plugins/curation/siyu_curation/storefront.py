@@ -6,10 +6,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from siyu.core.models import Product
-from siyu.storefront.cache import cached, catalog_key
-from siyu.storefront.context import db
-from siyu.storefront.views.helpers import locale_code
+from siyu.plugin import Product
+from siyu.plugin.web import cached, catalog_key, db, locale_code
 from siyu_curation.models import MAIN, CurationCatalog, CurationItem
 
 bp = Blueprint("curation", __name__, template_folder="templates", static_folder="static",

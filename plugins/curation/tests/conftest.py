@@ -13,11 +13,7 @@ from itertools import count
 import pytest
 from sqlalchemy import update
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Order, Product
-from siyu.core.orders import place_order
-from siyu.core.staff import create_staff
+from siyu.plugin import create_staff, Order, place_order, Product, sign_up, utcnow, write_transaction
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"
@@ -111,7 +107,7 @@ def sell(kernel, db):
 def shop_page(app, client):
     """GET a storefront page in English as another request would, once the shop settings'
     short cache has expired (so a bumped catalog revision is seen)."""
-    from siyu.storefront.context import invalidate_settings
+    from siyu.plugin.web import invalidate_settings
 
     def get(path, status=200):
         with app.test_request_context():

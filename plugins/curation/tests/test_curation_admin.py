@@ -1,7 +1,7 @@
 """Back-office pages: publishing, refusals shown as messages, settings, rotation widget."""
 from sqlalchemy import select
 
-from siyu.core import settings as core_settings
+from siyu.plugin import settings as core_settings
 from siyu_curation import service
 from siyu_curation.models import CurationItem
 

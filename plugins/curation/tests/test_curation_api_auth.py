@@ -3,9 +3,8 @@ token check, so the scheme's case does not matter (RFC 7235) on it or on the cor
 import pytest
 from sqlalchemy import update
 
-from siyu.core.api_tokens import create_token, revoke_token
-from siyu.core.db import write_transaction
-from siyu.core.models import StaffUser
+from siyu.plugin import StaffUser, write_transaction
+from siyu.plugin.testing import create_token, revoke_token
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])

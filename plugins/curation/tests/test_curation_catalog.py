@@ -2,9 +2,7 @@
 import pytest
 from sqlalchemy import func, insert, select
 
-from siyu.core import settings as core_settings
-from siyu.core.db import write_transaction
-from siyu.core.errors import NotFound, ValidationError
+from siyu.plugin import NotFound, settings as core_settings, ValidationError, write_transaction
 from siyu_curation import service
 from siyu_curation.models import CurationCatalog, CurationItem
 from siyu_curation.service import CapReached

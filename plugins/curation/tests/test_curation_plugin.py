@@ -7,17 +7,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from siyu.core import hookimpl, migrate
-from siyu.core.db import Base, write_transaction
-from siyu.core.errors import SiyuError
-from siyu.core.models import ApiToken
+from siyu.plugin import ApiToken, Base, hookimpl, migrate, SiyuError, write_transaction
 from siyu_curation import service
 
 
 @pytest.fixture
 def core_only(app, tmp_path):
     """A second shop on the same database with the plugin disabled (installed, not enabled)."""
-    from siyu.storefront import create_app
+    from siyu.plugin.testing import create_app
 
     other = create_app({"TESTING": True, "SECRET_KEY": "x", "SECURE_COOKIES": False, "RATELIMIT_ENABLED": False,
                         "DATABASE_URL": app.config["DATABASE_URL"], "PLUGINS": []},

@@ -6,11 +6,11 @@ Threads are released together by a barrier; each has its own session and connect
 import pytest
 from sqlalchemy import func, select
 
-from siyu.core.errors import SiyuError, ValidationError
+from siyu.plugin import SiyuError, ValidationError
+from siyu.plugin.testing import run_together
 from siyu_curation import service
 from siyu_curation.models import CurationItem
 from siyu_curation.service import CapReached
-from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
 

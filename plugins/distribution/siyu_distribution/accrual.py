@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.models import AfterSale, Order, OrderAdjustment, OrderLine, Refund
-from siyu.core.models.fulfilment import OPEN_AFTER_SALE_STATES
+from siyu.plugin import (
+    AfterSale, OPEN_AFTER_SALE_STATES, Order, OrderAdjustment, OrderLine, Refund, utcnow,
+    write_transaction,
+)
 
 from siyu_distribution import config, ledger
 from siyu_distribution.commission import Line, net_lines, reversal_target, tier_commissions

@@ -17,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.models import Order, Touch
+from siyu.plugin import Order, Touch, utcnow, write_transaction
 
 from siyu_distribution import config
 from siyu_distribution.distributors import valid_code

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from siyu.core.money import allocate, percent_of
+from siyu.plugin import allocate, percent_of
 
 from siyu_distribution.models import MAX_TIERS
 

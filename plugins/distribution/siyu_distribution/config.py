@@ -14,8 +14,7 @@ import marshmallow
 from marshmallow import fields, validate, validates_schema
 from sqlalchemy.orm import Session
 
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core import settings as core_settings
+from siyu.plugin import lazy_gettext as _l, settings as core_settings
 
 from siyu_distribution.models import MAX_TIERS
 

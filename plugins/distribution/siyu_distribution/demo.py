@@ -8,11 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from siyu.core.addresses import add_address
-from siyu.core.db import utcnow
-from siyu.core.demo_orders import demo_order
-from siyu.core.members import record_touches, sign_up
-from siyu.core.models import Member, Product
+from siyu.plugin import add_address, demo_order, Member, Product, record_touches, sign_up, utcnow
 
 from siyu_distribution import accrual, attribution, config, distributors
 from siyu_distribution.models import Distributor, Link

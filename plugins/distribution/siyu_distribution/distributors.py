@@ -13,10 +13,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import InvalidTransition, NotFound, ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Member
+from siyu.plugin import (
+    InvalidTransition, lazy_gettext as _l, Member, NotFound, utcnow, ValidationError, write_transaction,
+)
 
 from siyu_distribution import config, training
 from siyu_distribution.models import Distributor, Link, Status

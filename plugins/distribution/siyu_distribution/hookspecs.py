@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from siyu.core import hookspec
+from siyu.plugin import hookspec
 
 
 @hookspec

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow
+from siyu.plugin import utcnow
 
 from siyu_distribution.models import Bucket, LedgerEntry
 

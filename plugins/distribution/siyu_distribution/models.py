@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siyu.core.db import Base, UTCDateTime, utcnow
+from siyu.plugin import Base, UTCDateTime, utcnow
 
 #: China treats more than three tiers as pyramid selling: never configurable above this.
 MAX_TIERS = 3

@@ -14,11 +14,10 @@ from typing import Iterable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import InvalidTransition, NotFound, ValidationError
-from siyu.core.hooks import call_in_transaction
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.money import MAX_AMOUNT
+from siyu.plugin import (
+    call_in_transaction, InvalidTransition, lazy_gettext as _l, MAX_AMOUNT, NotFound, utcnow,
+    ValidationError, write_transaction,
+)
 
 from siyu_distribution import config, ledger
 from siyu_distribution.models import Bucket, Distributor, Kind, LedgerEntry, Payout, PayoutStatus, Status

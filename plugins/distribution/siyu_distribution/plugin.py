@@ -8,8 +8,7 @@ from flask import has_request_context
 from flask.cli import with_appcontext
 from markupsafe import Markup
 
-from siyu.core import hookimpl
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import hookimpl, lazy_gettext as _l
 
 from siyu_distribution import accrual, attribution, config, distributors, hookspecs, models  # noqa: F401
 from siyu_distribution import ledger  # noqa: F401  (installs the append-only guards)
@@ -66,7 +65,7 @@ def register_commands(cli):
     @click.option("--limit", default=1000, show_default=True, help="orders per run")
     def release(limit):
         """Make commission payable once the return window has passed (run it daily)."""
-        from siyu.storefront.context import db
+        from siyu.plugin.web import db
 
         moved = accrual.release_due(db(), config.load(db()), limit=limit)
         click.echo(f"released {moved} commission entries")

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from siyu.core.models import Order
+from siyu.plugin import Order
 
 from siyu_distribution.ledger import earned_column
 from siyu_distribution.models import Click, Distributor, Kind, LedgerEntry, Link, OrderAttribution, Status

@@ -11,10 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import NotFound, ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.validation import name_problem
+from siyu.plugin import lazy_gettext as _l, name_problem, NotFound, ValidationError, write_transaction
 
 from siyu_distribution.models import Lesson, LessonCompletion
 

@@ -13,11 +13,18 @@ from itertools import count
 import pytest
 from sqlalchemy import select
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Payment, Product
-from siyu.core.orders import confirm_manual_payment, place_order
-from siyu.core.staff import create_staff
+from siyu.plugin import (
+    Payment,
+    Product,
+    confirm_manual_payment,
+    create_staff,
+    place_order,
+    refund_order,
+    sign_up,
+    utcnow,
+    write_transaction,
+)
+from siyu.plugin.testing import process_event
 
 from siyu_distribution import distributors
 from siyu_distribution.models import Link
@@ -84,7 +91,7 @@ def link_of(db, distributor):
 
 def bind_to(db, buyer, distributor, at=None):
     """Record a referral touch for ``buyer`` as if they had followed the distributor's link."""
-    from siyu.core.models import Touch
+    from siyu.plugin import Touch
 
     with write_transaction(db):
         db.add(Touch(visitor_id=f"v-{buyer.id}", member_id=buyer.id, source="ref",
@@ -109,18 +116,15 @@ def fresh(session):
 
 
 def refund_order_now(kernel, session, order, amount, key):
-    """A succeeded refund as the core records it, without calling a provider."""
-    from siyu.core.models import Refund
-    from siyu.core.refunds import _complete
-
-    with write_transaction(session):
-        payment_id = session.scalar(select(Payment.id).where(Payment.order_id == order.id,
-                                                             Payment.status == "succeeded"))
-        row = Refund(order_id=order.id, payment_id=payment_id, amount=amount, currency=order.currency,
-                     idempotency_key=key)
-        session.add(row)
-    _complete(kernel, session, row, f"re_{key}")
-    return row
+    """A refund as its provider reports it: the shop refunds a manual payment itself; a card
+    refund arrives as Stripe's ``charge.refunded`` event (as a dashboard refund does)."""
+    payment = session.scalar(select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded"))
+    if payment.provider == "manual":
+        return refund_order(kernel, session, order, amount, key)
+    session.refresh(order)
+    event = {"id": f"evt_{key}", "type": "charge.refunded", "data": {"object": {
+        "id": f"ch_{key}", "payment_intent": payment.reference, "amount_refunded": order.refunded_amount + amount}}}
+    assert process_event(kernel, session, event) == "processed"
 
 
 def complete(kernel, session, order, at=None):
@@ -128,8 +132,7 @@ def complete(kernel, session, order, at=None):
     on_order_completed); ``at`` back-dates the completion, for return-window tests."""
     from sqlalchemy import update
 
-    from siyu.core.fulfilment import confirm_receipt, ship_order
-    from siyu.core.models import TO_SHIP_STATES, Member, Order
+    from siyu.plugin import TO_SHIP_STATES, Member, Order, confirm_receipt, ship_order
 
     order = fresh(session).get(Order, order.id)
     if order.status in TO_SHIP_STATES:

@@ -8,8 +8,7 @@ from dist_helpers import (
 )
 from sqlalchemy import select, update
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import InvalidTransition, ValidationError
+from siyu.plugin import InvalidTransition, utcnow, ValidationError, write_transaction
 from siyu_distribution import accrual, config, ledger, payouts
 from siyu_distribution.ledger import AppendOnlyError
 from siyu_distribution.models import Binding, LedgerEntry, OrderAttribution
@@ -116,7 +115,7 @@ def test_plugin_branch_matches_models(kernel):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from siyu.core.db import Base
+    from siyu.plugin import Base
 
     with kernel.db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}),

@@ -4,8 +4,8 @@ from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import fresh, login
 from sqlalchemy import func, select
 
-from siyu.core.models import Member
-from siyu.storefront.demo import DEMO_PASSWORD
+from siyu.plugin import Member
+from siyu.plugin.testing import DEMO_PASSWORD
 from siyu_distribution import ledger
 from siyu_distribution.models import Click, Distributor, LedgerEntry, OrderAttribution
 

@@ -7,10 +7,7 @@ from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import bind_to, complete, fresh, make_distributor, make_product, member, paid_order
 from sqlalchemy import select
 
-from siyu.core import after_sales
-from siyu.core.db import utcnow
-from siyu.core.fulfilment import ship_order
-from siyu.core.models import Order
+from siyu.plugin import after_sales, Order, ship_order, utcnow
 from siyu_distribution import accrual, config, ledger
 from siyu_distribution.models import LedgerEntry
 

@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import link_of, login, make_distributor
 
-from siyu.core.models import Member
+from siyu.plugin import Member
 
 PACKAGE = Path(__file__).resolve().parents[1] / "siyu_distribution"
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,11 +10,9 @@ from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import bind_to, complete, fresh, make_distributor, make_product, member, paid_order
 from sqlalchemy import select, update
 
-from siyu.core import settings
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import ValidationError
-from siyu.core.models import Member
-from siyu.core.orders import confirm_manual_payment, place_order
+from siyu.plugin import (
+    confirm_manual_payment, Member, place_order, settings, utcnow, ValidationError, write_transaction,
+)
 from siyu_distribution import accrual, config, distributors, ledger, payouts
 from siyu_distribution.models import Distributor, LedgerEntry, OrderAttribution
 
@@ -92,7 +90,7 @@ def test_a_frozen_upline_naming_someone_twice_pays_them_once(kernel, db, team):
     with write_transaction(db):
         db.execute(update(OrderAttribution).where(OrderAttribution.order_id == order.id)
                    .values(tier3_id=team["seller"].id))
-        from siyu.core.models import Payment
+        from siyu.plugin import Payment
         db.add(Payment(order_id=order.id, provider="manual", reference="man-twice", amount=order.total,
                        currency=order.currency))
     confirm_manual_payment(kernel, db, order)

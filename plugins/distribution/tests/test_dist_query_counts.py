@@ -9,8 +9,7 @@ from dist_helpers import bind_to, make_distributor, make_product, member
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
 
-from siyu.core.models import Order
-from siyu.core.orders import place_order
+from siyu.plugin import Order, place_order
 from siyu_distribution import accrual, attribution, config
 from siyu_distribution.models import OrderAttribution
 
@@ -89,7 +88,7 @@ def test_binding_sees_the_first_and_latest_referral_however_many(kernel, db, ref
     first (and records the latest) in at most two."""
     from datetime import timedelta
 
-    from siyu.core.db import utcnow
+    from siyu.plugin import utcnow
 
     first, middle, latest = (make_distributor(kernel, db) for _ in range(3))
     buyer = member(kernel, db)

@@ -6,14 +6,10 @@ from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
 from dist_helpers import bind_to, complete, make_distributor, make_product, member, refund_order_now
 from sqlalchemy import func, select, text
 
-from siyu.core.db import utcnow, write_transaction
-from siyu.core.errors import SiyuError
-from siyu.core.models import Payment
-from siyu.core.orders import place_order
-from siyu.core.payments.webhooks import process_event
+from siyu.plugin import Payment, place_order, SiyuError, utcnow, write_transaction
+from siyu.plugin.testing import process_event, run_together
 from siyu_distribution import accrual, config, distributors, ledger, payouts
 from siyu_distribution.models import LedgerEntry
-from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
 

@@ -9,7 +9,7 @@ from dist_helpers import (  # noqa: F401  (siyu_config enables the plugin)
 )
 from sqlalchemy import func, select
 
-from siyu.core.models import Member, Touch
+from siyu.plugin import Member, Touch
 from siyu_distribution import attribution, distributors, training
 from siyu_distribution.models import Binding, Click, Distributor, Lesson, OrderAttribution, Payout
 
@@ -154,8 +154,8 @@ def test_apply_with_invitation_then_owner_approves(client, kernel, db, seller):
 
 
 def test_lessons_render_markdown_safely_and_training_gates_approval(client, kernel, db):
-    from siyu.core import settings
-    from siyu.core.db import write_transaction
+    from siyu.plugin import settings
+    from siyu.plugin import write_transaction
 
     with write_transaction(db):
         settings.put(db, "distribution", "require_training", True)
@@ -166,7 +166,7 @@ def test_lessons_render_markdown_safely_and_training_gates_approval(client, kern
     assert "<script>" not in html and "&lt;script&gt;" in html and 'href="javascript' not in html
     applicant = member(kernel, db, "learner")
     row = distributors.apply(db, applicant)
-    from siyu.core.errors import ValidationError
+    from siyu.plugin import ValidationError
     with pytest.raises(ValidationError):
         distributors.approve(db, row.id)
     login(client, applicant.email)
@@ -178,7 +178,7 @@ def test_lessons_render_markdown_safely_and_training_gates_approval(client, kern
 
 
 def test_recruiter_cycles_are_rejected(kernel, db, seller):
-    from siyu.core.errors import ValidationError
+    from siyu.plugin import ValidationError
 
     child = make_distributor(kernel, db, recruiter=seller)
     grandchild = make_distributor(kernel, db, recruiter=child)

@@ -81,10 +81,10 @@ def main() -> None:
 
     import os
 
-    from siyu.core import migrate
-    from siyu.core.db import utcnow
-    from siyu.storefront import create_app
-    from siyu.storefront.testing_pg import PostgresCluster
+    from siyu.plugin import migrate
+    from siyu.plugin import utcnow
+    from siyu.plugin.testing import create_app
+    from siyu.plugin.testing import PostgresCluster
     from siyu_qr_channels import report
     from siyu_qr_channels.scans import local_day, shop_zone
 

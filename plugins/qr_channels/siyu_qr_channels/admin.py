@@ -12,11 +12,8 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from siyu.core.db import utcnow
-from siyu.core.errors import ValidationError
-from siyu.core.staff import may
-from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.context import db, shop_settings
+from siyu.plugin import may, utcnow, ValidationError
+from siyu.plugin.web import current_staff, db, shop_settings, staff_required
 from siyu_qr_channels import codes
 from siyu_qr_channels.channels import create_channel, update_channel
 from siyu_qr_channels.models import Channel, DailyStats

@@ -14,11 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from siyu.core import settings
-from siyu.core.db import utcnow
-from siyu.core.hooks import call_in_transaction
-from siyu.core.metrics import PAID
-from siyu.core.models import Member, Order, Touch
+from siyu.plugin import PAID_STATES, call_in_transaction, Member, Order, settings, Touch, utcnow
 from siyu_qr_channels.models import Channel, MemberAttribution, OrderAttribution
 
 SOURCE = "channel"
@@ -114,7 +110,7 @@ def on_order_paid(session: Session, order: Order) -> None:
     """
     session.execute(select(Member.id).where(Member.id == order.member_id).with_for_update(key_share=True))
     earlier = session.scalar(select(func.count(Order.id)).where(
-        Order.member_id == order.member_id, Order.status.in_(PAID), Order.id != order.id)) or 0
+        Order.member_id == order.member_id, Order.status.in_(PAID_STATES), Order.id != order.id)) or 0
     row, _found = _order_row(session, order)
     row.paid_at = order.paid_at or utcnow()
     row.paid_seq = earlier + 1

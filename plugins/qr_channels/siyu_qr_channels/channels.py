@@ -7,11 +7,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import NotFound, ValidationError
-from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Product
-from siyu.core.validation import name_problem, to_int
+from siyu.plugin import (
+    lazy_gettext as _l, name_problem, NotFound, Product, to_int, ValidationError, write_transaction,
+)
 from siyu_qr_channels.models import KINDS, TARGETS, Channel
 from siyu_qr_channels.scenes import SCENE_ID_MAX, parse_wechat_event, scene_id_of, scene_problem
 

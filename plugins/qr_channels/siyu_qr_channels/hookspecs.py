@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from siyu.core import hookspec
+from siyu.plugin import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
-    from siyu.core.models import Member, Order, Touch
+    from siyu.plugin import Member, Order, Touch
 
 
 @hookspec

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siyu.core.db import Base, UTCDateTime, utcnow
+from siyu.plugin import Base, UTCDateTime, utcnow
 
 KINDS = ("store", "event", "poster", "partner", "staff")
 TARGETS = ("home", "product", "coupon", "signup")

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from marshmallow import Schema, fields, validate
 
-from siyu.core import hookimpl
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import hookimpl, lazy_gettext as _l
 from siyu_qr_channels import attribution, hookspecs
 from siyu_qr_channels.models import Channel  # noqa: F401  (tables join the metadata)
 

@@ -9,10 +9,8 @@ from flask import Response, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from siyu.core.db import utcnow
-from siyu.core.errors import ValidationError
-from siyu.storefront.admin import staff_required
-from siyu.storefront.context import db
+from siyu.plugin import utcnow, ValidationError
+from siyu.plugin.web import db, staff_required
 from siyu_qr_channels import report
 from siyu_qr_channels.charts import funnel_chart
 from siyu_qr_channels.scans import local_day, shop_zone

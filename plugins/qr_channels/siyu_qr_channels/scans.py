@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from siyu.core import settings
-from siyu.core.db import utcnow, write_transaction
+from siyu.plugin import settings, utcnow, write_transaction
 from siyu_qr_channels.models import Channel, DailyStats, DailyVisitor, Scan
 
 _BOT = re.compile(r"bot|crawl|spider|slurp|preview|fetch|monitor|curl|wget|python|java/|go-http|"

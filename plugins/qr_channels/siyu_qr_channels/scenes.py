@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import lazy_gettext as _l
 
 SCENE_ID_MIN = 1
 SCENE_ID_MAX = 100_000

@@ -9,11 +9,8 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from siyu.core import settings
-from siyu.core.models import Product
-from siyu.storefront.context import db, kernel
-from siyu.storefront.extensions import limiter
-from siyu.storefront.visitor import visitor_id
+from siyu.plugin import Product, settings
+from siyu.plugin.web import db, kernel, limiter, visitor_id
 from siyu_qr_channels.channels import active_channel_by_scene
 from siyu_qr_channels.models import Channel
 from siyu_qr_channels.scans import device_class, record_scan

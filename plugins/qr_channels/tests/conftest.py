@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from qr_helpers import AGENT_PW, OWNER_PW, staff_login
 
-from siyu.core.staff import create_staff
+from siyu.plugin import create_staff
 
 
 @pytest.fixture

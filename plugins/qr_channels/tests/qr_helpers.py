@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from siyu.core.db import write_transaction
-from siyu.core.models import Product
-from siyu.storefront.testing import TEST_ADDRESS
+from siyu.plugin import Product, write_transaction
+from siyu.plugin.testing import TEST_ADDRESS
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"

@@ -44,8 +44,8 @@ def test_owner_creates_a_channel_and_prints_its_code(owner_client, db):
 
 
 def test_printed_url_uses_the_base_url_setting(owner_client, db):
-    from siyu.core import settings
-    from siyu.core.db import write_transaction
+    from siyu.plugin import settings
+    from siyu.plugin import write_transaction
 
     with write_transaction(db):
         settings.put(db, "qr_channels", "base_url", "https://tea.example/")

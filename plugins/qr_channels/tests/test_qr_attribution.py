@@ -5,12 +5,10 @@ import pytest
 from qr_helpers import PHONE, checkout, fresh, make_product, signup
 from sqlalchemy import select
 
-from siyu.core import hookimpl, settings
-from siyu.core.db import write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Member, Order, Touch
-from siyu.core.orders import confirm_manual_payment, place_order
-from siyu.core.refunds import refund_order
+from siyu.plugin import (
+    confirm_manual_payment, hookimpl, Member, Order, place_order, refund_order, settings, sign_up, Touch,
+    write_transaction,
+)
 from siyu_qr_channels.attribution import attribute
 from siyu_qr_channels.channels import create_channel
 from siyu_qr_channels.models import MemberAttribution, OrderAttribution

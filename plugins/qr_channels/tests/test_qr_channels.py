@@ -2,7 +2,7 @@
 import pytest
 from qr_helpers import make_product
 
-from siyu.core.errors import ValidationError
+from siyu.plugin import ValidationError
 from siyu_qr_channels.channels import (
     active_channel_by_scene, channel_for_wechat_event, create_channel, update_channel,
 )

@@ -2,7 +2,7 @@
 from qr_helpers import PHONE, checkout, fresh, make_product, signup, staff_login
 from sqlalchemy import select
 
-from siyu.core.models import Order
+from siyu.plugin import Order
 from siyu_qr_channels.channels import create_channel
 
 EN = {"Accept-Language": "en"}

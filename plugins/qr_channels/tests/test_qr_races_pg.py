@@ -3,15 +3,11 @@
 import pytest
 from sqlalchemy import func, select
 
-from siyu.core.db import write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Order, Product
-from siyu.core.orders import confirm_manual_payment, place_order
+from siyu.plugin import confirm_manual_payment, Order, place_order, Product, sign_up, write_transaction
+from siyu.plugin.testing import allow_unpaid_orders, run_together
 from siyu_qr_channels.channels import create_channel
 from siyu_qr_channels.models import DailyStats, DailyVisitor, OrderAttribution, Scan
 from siyu_qr_channels.scans import record_scan
-from siyu.storefront.testing import allow_unpaid_orders
-from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres
 
@@ -81,7 +77,7 @@ def test_two_orders_paid_at_once_have_one_first_order(pg, session):
 def test_a_chat_post_and_a_payment_for_the_same_member_never_deadlock(pg, session):
     """Paying numbers the order under a lock on the member; a chat post holds its conversation
     and inserts a row referencing the member. The lock must not block that reference."""
-    from siyu.core.conversations import receive_message
+    from siyu.plugin import receive_message
 
     with write_transaction(session):
         product = Product(sku="DL", title_zh="d", title_en="d", price=100, currency="CNY", stock=1000)

@@ -6,8 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from siyu.core.db import write_transaction
-from siyu.core.models import Member, Order, Touch
+from siyu.plugin import Member, Order, Touch, write_transaction
 from siyu_qr_channels import attribution, report
 from siyu_qr_channels.channels import create_channel
 from siyu_qr_channels.scans import record_scan

@@ -5,9 +5,7 @@ import pytest
 from qr_helpers import PHONE, fresh, make_product
 from sqlalchemy import func, select
 
-from siyu.core.db import write_transaction
-from siyu.core import settings
-from siyu.core.models import Touch
+from siyu.plugin import settings, Touch, write_transaction
 from siyu_qr_channels.channels import create_channel, update_channel
 from siyu_qr_channels.models import DailyStats, DailyVisitor, Scan
 from siyu_qr_channels.scans import device_class, record_scan
@@ -81,7 +79,7 @@ def test_inactive_product_target_falls_back_home(client, db):
 
 
 def test_coupon_target_asks_the_coupons_plugin(client, db, register_plugin):
-    from siyu.core import hookimpl
+    from siyu.plugin import hookimpl
 
     class Coupons:
         @hookimpl

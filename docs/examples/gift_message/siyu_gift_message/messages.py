@@ -4,8 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.core.errors import ValidationError
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import lazy_gettext as _l, ValidationError
 from siyu_gift_message.models import GiftMessage
 from siyu_gift_message.settings import load
 

@@ -6,8 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from siyu.core.db import Base, UTCDateTime, utcnow
-from siyu.core.models import Order
+from siyu.plugin import Base, Order, UTCDateTime, utcnow
 
 TABLE_PREFIX = "gift_message_"
 MAX_LENGTH = 200  # the column's size; the shop may allow less (settings)

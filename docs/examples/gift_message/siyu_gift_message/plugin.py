@@ -11,8 +11,7 @@ from pathlib import Path
 from markupsafe import Markup
 from sqlalchemy import update
 
-from siyu.core import hookimpl
-from siyu.core.i18n import lazy_gettext as _l
+from siyu.plugin import hookimpl, lazy_gettext as _l
 from siyu_gift_message import messages
 from siyu_gift_message.models import GiftMessage
 from siyu_gift_message.settings import NAME, GiftMessageSettings
@@ -52,7 +51,7 @@ def register_admin_menu(register):
 def storefront_slot(slot, context):
     from flask import render_template
 
-    from siyu.storefront.context import db
+    from siyu.plugin.web import db
     from siyu_gift_message.settings import load
 
     if slot == "checkout_form":

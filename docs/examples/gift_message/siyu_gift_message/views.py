@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
-from siyu.storefront.admin import staff_required
-from siyu.storefront.admin.common import paginate
+from siyu.plugin.web import paginate, staff_required
 from siyu_gift_message.models import GiftMessage
 
 # Templates live in templates/gift_message/..., so they never shadow another's.

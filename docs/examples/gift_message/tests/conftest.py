@@ -10,11 +10,8 @@ import re
 
 import pytest
 
-from siyu.core.db import write_transaction
-from siyu.core.members import sign_up
-from siyu.core.models import Product
-from siyu.core.staff import create_staff
-from siyu.storefront.testing import give_address
+from siyu.plugin import create_staff, Product, sign_up, write_transaction
+from siyu.plugin.testing import give_address
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 STAFF_PASSWORD = "a-long-staff-password"

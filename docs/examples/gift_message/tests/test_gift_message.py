@@ -5,11 +5,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from siyu.core import migrate
-from siyu.core import settings as core_settings
-from siyu.core.db import Base, write_transaction
-from siyu.core.member_rights import anonymise_member, export_member
-from siyu.core.models import Order
+from siyu.plugin import (
+    anonymise_member, Base, export_member, migrate, Order, settings as core_settings, write_transaction,
+)
 from siyu_gift_message.models import TABLE_PREFIX, GiftMessage
 
 EN = {"Accept-Language": "en"}

@@ -6,12 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from siyu.core.db import write_transaction
-from siyu.core.models import Member
-from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.admin.charts import bar_chart
-from siyu.storefront.admin.common import require_csrf
-from siyu.storefront.context import db, kernel
+from siyu.plugin import Member, write_transaction
+from siyu.plugin.web import bar_chart, current_staff, db, kernel, require_csrf, staff_required
 from siyu_checkin import clock, config, reminders, rewards, stats
 from siyu_checkin.models import Checkin, CheckinReward
 from siyu_checkin.web.clock import now

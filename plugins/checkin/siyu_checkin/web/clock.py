@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 
-from siyu.core.db import utcnow
+from siyu.plugin import utcnow
 
 
 def parse_now(text: str | None) -> datetime | None:

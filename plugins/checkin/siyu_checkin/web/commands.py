@@ -8,8 +8,8 @@ import click
 from flask import has_app_context
 from flask.cli import with_appcontext
 
-from siyu.core.db import write_transaction
-from siyu.storefront.context import db, kernel
+from siyu.plugin import write_transaction
+from siyu.plugin.web import db, kernel
 from siyu_checkin import reminders, rewards
 from siyu_checkin.web.clock import parse_now
 
@@ -25,7 +25,7 @@ def member_locale(member):
         return nullcontext()
     from flask_babel import force_locale
 
-    from siyu.core import settings
+    from siyu.plugin import settings
 
     code = member.locale or settings.get(db(), "core", "default_locale") or "zh_CN"
     return force_locale(code)

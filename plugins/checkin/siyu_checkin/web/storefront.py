@@ -9,9 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from siyu.core.errors import SiyuError, ValidationError
-from siyu.storefront.context import db, kernel
-from siyu.storefront.extensions import limiter
+from siyu.plugin import SiyuError, ValidationError
+from siyu.plugin.web import db, kernel, limiter
 from siyu_checkin import clock, config, rewards, service, stats
 from siyu_checkin.models import CheckinMember
 from siyu_checkin.text import outcome_dict, outcome_message

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import render_template
 from markupsafe import Markup
 
-from siyu.storefront.admin.charts import bar_chart
-from siyu.storefront.context import kernel
+from siyu.plugin.web import bar_chart, kernel
 from siyu_checkin import clock, reminders, stats
 from siyu_checkin.web.clock import now
 

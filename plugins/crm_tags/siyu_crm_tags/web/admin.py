@@ -9,13 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from siyu.core import member_rights, settings
-from siyu.core.db import write_transaction
-from siyu.core.errors import NotFound, SiyuError, ValidationError
-from siyu.core.models import Member
-from siyu.core.validation import name_problem, to_int
-from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.context import db, invalidate_settings, kernel
+from siyu.plugin import anonymise_member as anonymise, export_member as export, settings, Member, name_problem, NotFound, SiyuError, to_int, ValidationError, write_transaction
+from siyu.plugin.web import current_staff, db, invalidate_settings, kernel, staff_required
 
 from siyu_crm_tags import recompute, rules, segments
 from siyu_crm_tags import stats as stats_mod
@@ -125,7 +120,7 @@ def untag_member(member_id: int, tag_id: int):
 @bp.get("/members/<int:member_id>/export.json")
 @staff_required("owner")
 def export_member(member_id: int):
-    data = member_rights.export_member(kernel(), db(), member_id)
+    data = export(kernel(), db(), member_id)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f"attachment; filename=member-{member_id}.json", "Cache-Control": "no-store"})
@@ -139,7 +134,7 @@ def anonymise_member(member_id: int):
         raise ValidationError(_("Tick the box to confirm the anonymisation."), fields={"confirm": _("required")})
     if db().get(Member, member_id) is None:
         raise NotFound(_("Member not found."))
-    member_rights.anonymise_member(kernel(), db(), member_id)
+    anonymise(kernel(), db(), member_id)
     flash(_("The member was anonymised; orders and points records are kept under the same id."), "success")
     return back(url_for("admin_members.detail", member_id=member_id))
 
@@ -204,7 +199,7 @@ def delete_level(level_id: int):
 def _start_recompute():
     job = recompute.queue(db())
     try:
-        from siyu.core import jobs
+        from siyu.plugin import jobs
 
         jobs.enqueue(kernel(), "crm_tags.recompute")
     except (ImportError, LookupError):

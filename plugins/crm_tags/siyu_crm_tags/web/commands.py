@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import click
 from flask.cli import with_appcontext
 
-from siyu.storefront.context import db, kernel
+from siyu.plugin.web import db, kernel
 
 from siyu_crm_tags import points, recompute
 

@@ -5,10 +5,8 @@ from flask import render_template, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from siyu.core.db import utcnow
-from siyu.core.staff import may
-from siyu.storefront.cache import cached, catalog_key
-from siyu.storefront.context import db
+from siyu.plugin import may, utcnow
+from siyu.plugin.web import cached, catalog_key, db
 
 from siyu_crm_tags import benefits, config, points, rules
 from siyu_crm_tags import stats as stats_mod

@@ -8,10 +8,8 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import ValidationError
-from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.context import db, kernel
+from siyu.plugin import create_broadcast, ValidationError, write_transaction
+from siyu.plugin.web import current_staff, db, kernel, staff_required
 
 from siyu_crm_tags import config, segments
 from siyu_crm_tags import stats as stats_mod
@@ -102,7 +100,7 @@ def segment_detail(segment_id: int):
     page_no = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     rows = segments.page(db(), segment.definition, cfg, page_no, PER_PAGE)
     return render_template("crm_tags/segment.html", segment=segment, total=total, rows=rows, page=page_no,
-                           pages=pages, can_broadcast=_broadcasts() is not None,
+                           pages=pages, can_broadcast=True,
                            level_names={lv.id: lv.name for lv in stats_mod.levels(db())})
 
 
@@ -146,23 +144,12 @@ def segment_delete(segment_id: int):
     return redirect(url_for("crm.segments"))
 
 
-def _broadcasts():
-    try:
-        from siyu.core import broadcasts
-    except ImportError:
-        return None
-    return broadcasts
-
-
 @bp.post("/segments/<int:segment_id>/broadcast")
 @staff_required("owner")
 @guarded("crm.segment_detail")
 def segment_broadcast(segment_id: int):
     segment = _segment(segment_id)
-    module = _broadcasts()
-    if module is None:
-        raise ValidationError(_("Broadcasts are not available in this shop."))
-    broadcast = module.create_broadcast(kernel(), db(), current_staff(), audience=f"crm_tags:segment:{segment.id}",
+    broadcast = create_broadcast(kernel(), db(), current_staff(), audience=f"crm_tags:segment:{segment.id}",
                                         text=request.form.get("text", ""))
     flash(_("Broadcast queued for %(name)s: members outside their messaging window are skipped and counted.",
             name=segment.name), "success")

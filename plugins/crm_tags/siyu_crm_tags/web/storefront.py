@@ -5,7 +5,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from siyu.storefront.context import db
+from siyu.plugin.web import db
 
 from siyu_crm_tags.models import PointEntry
 from siyu_crm_tags.web.panels import card_figures

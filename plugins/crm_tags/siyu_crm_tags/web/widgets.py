@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from siyu.storefront.admin.charts import bar_chart
+from siyu.plugin.web import bar_chart
 
 from siyu_crm_tags import config, metrics
 

@@ -5,11 +5,8 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from siyu.core.db import write_transaction
-from siyu.core.errors import NotFound, ValidationError
-from siyu.core.models import Product
-from siyu.storefront.admin import current_staff, staff_required
-from siyu.storefront.context import db, kernel
+from siyu.plugin import NotFound, Product, ValidationError, write_transaction
+from siyu.plugin.web import current_staff, db, kernel, staff_required
 
 from siyu_distribution import payouts, reports
 from siyu_distribution.models import Distributor, Payout, PayoutStatus, ProductRate

@@ -8,10 +8,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from siyu.core.errors import NotFound, ValidationError
-from siyu.core.models import Member
-from siyu.storefront.admin import staff_required
-from siyu.storefront.context import db
+from siyu.plugin import Member, NotFound, ValidationError
+from siyu.plugin.web import db, staff_required
 
 from siyu_distribution import attribution, distributors, ledger, reports, training
 from siyu_distribution.models import Binding, Distributor, Payout, PayoutStatus, Status

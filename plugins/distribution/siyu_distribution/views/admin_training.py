@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from siyu.core.errors import ValidationError
-from siyu.storefront.admin import staff_required
-from siyu.storefront.context import db
+from siyu.plugin import ValidationError
+from siyu.plugin.web import db, staff_required
 
 from siyu_distribution import training
 from siyu_distribution.views.blueprints import admin_bp

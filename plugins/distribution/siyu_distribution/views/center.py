@@ -9,14 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from siyu.core.errors import ValidationError
-from siyu.core.money import parse_major
-from siyu.storefront.context import db, shop_settings
+from siyu.plugin import parse_major, ValidationError
+from siyu.plugin.web import bar_chart, db, shop_settings
 
 from siyu_distribution import config, distributors, ledger, payouts, poster, reports, training
 from siyu_distribution.models import Link, Payout, Status
 from siyu_distribution.views.blueprints import bp
-from siyu_distribution.views.charts import bar_chart
 
 PAGE_SIZE = 20
 

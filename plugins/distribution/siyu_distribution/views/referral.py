@@ -12,13 +12,11 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request
 from flask_login import current_user
 
-from siyu.core.db import write_transaction
-from siyu.core.members import record_touches
+from siyu.plugin import record_touches, write_transaction
+from siyu.plugin.web import db, UNTRACKED_PATHS as SKIP_PREFIXES, visitor_id
 
 from siyu_distribution import attribution, config, distributors
 from siyu_distribution.views.blueprints import bp
-from siyu.storefront.context import db
-from siyu.storefront.visitor import SKIP_PREFIXES, visitor_id
 
 
 def current_ref(settings: config.Settings | None = None):
