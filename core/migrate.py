@@ -193,7 +193,7 @@ def pending_revisions(kernel, extra: Mapping[str, str] | None = None,
     waiting: dict[str, list[str]] = {}
     for label in (label for label in {**(extra or {}), **branches(kernel)} if label in labels):
         revisions = script.revision_map.iterate_revisions(f"{label}@head", tuple(view.shown), implicit_base=True)
-        mine = [rev.revision for rev in revisions if label in rev.branch_labels]
+        mine = [rev.revision for rev in revisions if label in rev.branch_labels][::-1]  # oldest first
         if mine:
             waiting[label] = mine
     return waiting
