@@ -110,13 +110,27 @@ class Database:
         self.engine.dispose()
 
 
+#: ``session.info`` key: how many ``write_transaction`` units are open on the session.
+_OPEN_UNITS = "siyu_open_units"
+
+
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
     """Run a unit of work that writes: commit on success, roll back on any error.
 
     A read transaction already open on the session (e.g. loading the current member) is
     ended first, so the write starts from fresh data and, on SQLite, with the write lock.
+
+    Nested inside an open unit (a service called from a hook, or from another service), it is
+    a savepoint of that unit: its writes commit with the outer unit, never before it, and an
+    error rolls back to the savepoint and propagates. So every service has one form, whether
+    it is called alone or inside someone else's transaction.
     """
+    depth = session.info.get(_OPEN_UNITS, 0)
+    if depth:
+        yield from _savepoint(session, depth)
+        return
+    session.info[_OPEN_UNITS] = 1
     try:
         if session.in_transaction():
             session.commit()
@@ -126,3 +140,22 @@ def write_transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop(_OPEN_UNITS, None)
+
+
+def _savepoint(session: Session, depth: int) -> Iterator[Session]:
+    if not session.in_transaction():  # the outer unit's transaction was ended under it
+        raise RuntimeError("write_transaction nested in a unit whose transaction was committed or "
+                           "rolled back by hand: end units only by leaving their `with` block")
+    savepoint = session.begin_nested()
+    session.info[_OPEN_UNITS] = depth + 1
+    try:
+        yield session
+        savepoint.commit()
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    finally:
+        session.info[_OPEN_UNITS] = depth

@@ -96,7 +96,7 @@ def on_message_received(kernel, session, message, member):
     from siyu_checkin.text import outcome_message
 
     conversation = session.get(Conversation, message.conversation_id)
-    outcome = service.check_in_in(kernel, session, member, conversation.channel, message.created_at)
+    outcome = service.check_in(kernel, session, member, conversation.channel, message.created_at)
     post_outbound(kernel, session, conversation, body=outcome_message(outcome), now=message.created_at)
 
 
@@ -107,7 +107,7 @@ def checkin_perform(kernel, session, member_id, channel, at):
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound(_l("We could not find that member."))
-    return outcome_dict(service.check_in_in(kernel, session, member, channel, at))
+    return outcome_dict(service.check_in(kernel, session, member, channel, at))
 
 
 # ------------------------------------------------------------------- member rights

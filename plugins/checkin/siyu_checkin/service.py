@@ -75,12 +75,18 @@ def _already(stats: CheckinMember, today: date) -> Outcome:
     return Outcome(ALREADY, today, stats.current_streak, stats.best_streak)
 
 
-def check_in_in(kernel, session: Session, member: Member, channel: str = WEB,
-                now: datetime | None = None) -> Outcome:
-    """Check ``member`` in inside the caller's write transaction (chat hook, adapters)."""
-    now = aware_now(now)
+def check_in(kernel, session: Session, member: Member, channel: str = WEB,
+             now: datetime | None = None) -> Outcome:
+    """Check ``member`` in for the shop's current local day: a unit of its own, or part of the
+    caller's open unit (the chat hook, a channel adapter)."""
+    now = aware_now(now)  # a naive time is refused before anything starts
     if not member.active:
         raise ValidationError(_l("This account is closed."))
+    with write_transaction(session):
+        return _check_in(kernel, session, member, channel, now)
+
+
+def _check_in(kernel, session: Session, member: Member, channel: str, now: datetime) -> Outcome:
     zone = clock.shop_zone(session)
     today = clock.local_day(now, zone)
     stats = lock_member(session, member.id)
@@ -120,14 +126,6 @@ def _after(kernel, session: Session, member: Member, row: Checkin, channel: str,
         call_in_transaction(kernel.pm, "crm_record_facts", session=session, member_id=member.id,
                             facts={"checkin_streak": alive.current_streak})
     call_in_transaction(kernel.pm, "on_checkin", session=session, member_id=member.id, checkin=row)
-
-
-def check_in(kernel, session: Session, member: Member, channel: str = WEB,
-             now: datetime | None = None) -> Outcome:
-    """Check ``member`` in for the shop's current local day, in a transaction of its own."""
-    now = aware_now(now)  # a naive time is refused before anything starts
-    with write_transaction(session):
-        return check_in_in(kernel, session, member, channel, now)
 
 
 # ---------------------------------------------------------------------------- make-up

@@ -106,7 +106,7 @@ def storefront_slot(slot, context):
 
 @hookimpl
 def curation_ensure_catalog(kernel, session, key, title, owner_key, cap):
-    catalog = service.ensure_catalog_in(kernel, session, key, title, owner_key, cap)
+    catalog = service.ensure_catalog(kernel, session, key, title, owner_key, cap)
     report = service.cap_report(session, catalog)
     return {"key": catalog.key, "title": catalog.title, "owner_key": catalog.owner_key,
             "cap": report.cap, "count": report.count, "url_path": f"/c/{catalog.key}"}
@@ -114,13 +114,13 @@ def curation_ensure_catalog(kernel, session, key, title, owner_key, cap):
 
 @hookimpl
 def curation_publish(kernel, session, key, product_id):
-    service.publish_in(kernel, session, key, product_id)
+    service.publish(kernel, session, key, product_id)
     return True
 
 
 @hookimpl
 def curation_unpublish(kernel, session, key, product_id):
-    service.unpublish_in(kernel, session, key, product_id)
+    service.unpublish(kernel, session, key, product_id)
     return True
 
 

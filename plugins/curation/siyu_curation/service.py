@@ -87,7 +87,14 @@ def _active_product(session: Session, product_id: int) -> Product:
     return product
 
 
-def publish_in(kernel, session: Session, key: str, product_id: int, staff_id: int | None = None) -> CurationItem:
+def publish(kernel, session: Session, key: str, product_id: int, staff_id: int | None = None) -> CurationItem:
+    """Add an active product at the end of catalog ``key``: a unit of its own, or part of the
+    caller's open unit."""
+    with write_transaction(session):
+        return _publish(kernel, session, key, product_id, staff_id)
+
+
+def _publish(kernel, session: Session, key: str, product_id: int, staff_id: int | None) -> CurationItem:
     catalog = _lock(session, key)
     product = _active_product(session, product_id)
     rows = _listed(session, catalog)
@@ -112,23 +119,15 @@ def publish_in(kernel, session: Session, key: str, product_id: int, staff_id: in
     return item
 
 
-def publish(kernel, session: Session, key: str, product_id: int, staff_id: int | None = None) -> CurationItem:
-    with write_transaction(session):
-        return publish_in(kernel, session, key, product_id, staff_id)
-
-
-def unpublish_in(kernel, session: Session, key: str, product_id: int) -> None:
-    catalog = _lock(session, key)
-    gone = session.execute(delete(CurationItem).where(
-        CurationItem.catalog_id == catalog.id, CurationItem.product_id == product_id))
-    if gone.rowcount != 1:
-        raise NotFound(_l("That product is not in this catalog."))
-    _changed(kernel, session, catalog, "unpublished", product_id)
-
-
 def unpublish(kernel, session: Session, key: str, product_id: int) -> None:
+    """Take a product out of catalog ``key``: a unit of its own, or part of the caller's."""
     with write_transaction(session):
-        unpublish_in(kernel, session, key, product_id)
+        catalog = _lock(session, key)
+        gone = session.execute(delete(CurationItem).where(
+            CurationItem.catalog_id == catalog.id, CurationItem.product_id == product_id))
+        if gone.rowcount != 1:
+            raise NotFound(_l("That product is not in this catalog."))
+        _changed(kernel, session, catalog, "unpublished", product_id)
 
 
 def _items(session: Session, catalog: CurationCatalog) -> list[CurationItem]:
@@ -224,14 +223,21 @@ def fill(kernel, session: Session, key: str, staff_id: int | None = None) -> int
         free = effective_cap(session, catalog) - len(_listed(session, catalog))
         added = 0
         for product in best_unlisted(session, catalog, max(0, free)):
-            publish_in(kernel, session, key, product.id, staff_id)
+            _publish(kernel, session, key, product.id, staff_id)
             added += 1
         return added
 
 
-def ensure_catalog_in(kernel, session: Session, key: str, title: str = "", owner_key: str | None = None,
-                      cap: int | None = None) -> CurationCatalog:
-    """The catalog ``key``, created if missing (race-safe: a concurrent creator wins, we reuse)."""
+def ensure_catalog(kernel, session: Session, key: str, title: str = "", owner_key: str | None = None,
+                   cap: int | None = None) -> CurationCatalog:
+    """The catalog ``key``, created if missing (race-safe: a concurrent creator wins, we reuse);
+    a unit of its own, or part of the caller's open unit."""
+    with write_transaction(session):
+        return _ensure_catalog(kernel, session, key, title, owner_key, cap)
+
+
+def _ensure_catalog(kernel, session: Session, key: str, title: str, owner_key: str | None,
+                    cap: int | None) -> CurationCatalog:
     if not KEY_RE.match(key or ""):
         raise ValidationError(_l("Use lowercase letters, digits, “-”, “_” or “:” for the catalog key."),
                               fields={"key": _l("Lowercase letters, digits, - _ :")})
@@ -251,12 +257,6 @@ def ensure_catalog_in(kernel, session: Session, key: str, title: str = "", owner
         return get_catalog(session, key)
     _changed(kernel, session, catalog, "created", None)
     return catalog
-
-
-def ensure_catalog(kernel, session: Session, key: str, title: str = "", owner_key: str | None = None,
-                   cap: int | None = None) -> CurationCatalog:
-    with write_transaction(session):
-        return ensure_catalog_in(kernel, session, key, title, owner_key, cap)
 
 
 def delete_catalog(kernel, session: Session, key: str) -> None:
