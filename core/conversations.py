@@ -28,11 +28,6 @@ log = logging.getLogger("siyu.conversations")
 MAX_TEXT = 2000
 
 
-def kernel_of(session: Session):
-    """The kernel whose database the session belongs to (set by ``Kernel``)."""
-    return session.info["kernel"]
-
-
 def clean_text(text: str | None) -> str:
     text = (text or "").strip()
     if not text:

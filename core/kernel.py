@@ -61,8 +61,6 @@ class Kernel:
             trace=bool(self.config["TRACE_HOOKS"]),
         )
         self.db = Database(self.config["DATABASE_URL"])
-        # Services called from hooks (which receive only a session) find their kernel here.
-        self.db.Session.configure(info={"kernel": self})
         self.payment_providers: dict[str, Any] = {}
         self.pm.hook.register_payment_providers(register=self._register_provider)
 

@@ -66,14 +66,15 @@ def sign_up(kernel, session: Session, *, email: str, password: str, name: str = 
     return member
 
 
-def authenticate(session: Session, email: str, password: str, *, now: datetime | None = None) -> Member | None:
+def authenticate(kernel, session: Session, email: str, password: str, *,
+                 now: datetime | None = None) -> Member | None:
     """The active member with this email and password, else None.
 
     Raises ``siyu.core.signin.AccountLocked`` while the address is locked after repeated
     wrong passwords (then even the right one is refused), or when this try locks it.
     Unknown addresses are counted and locked the same way.
     """
-    return signin.authenticate(session, "member", Member, normalise_email(email), password, now)
+    return signin.authenticate(kernel.config, session, "member", Member, normalise_email(email), password, now)
 
 
 def end_sessions(session: Session, member_id: int) -> None:
@@ -81,11 +82,11 @@ def end_sessions(session: Session, member_id: int) -> None:
     signin.end_sessions(session, Member, member_id)
 
 
-def change_password(session: Session, member: Member, current: str, new: str) -> Member:
+def change_password(kernel, session: Session, member: Member, current: str, new: str) -> Member:
     """Set a new password after checking the current one (through the sign-in lock, so it
     cannot be used to guess); every other session of the member ends. Returns the member
     with its new session version, to sign the current browser in again."""
-    if authenticate(session, member.email, current) is None:
+    if authenticate(kernel, session, member.email, current) is None:
         raise ValidationError(_l("The current password is not correct."),
                               fields={"current_password": _l("The current password is not correct.")})
     errors = validate_signup(member.email, new)

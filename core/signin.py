@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta
+from typing import Any, Mapping
 
 from sqlalchemy import case, delete, null, or_, select, update
 from sqlalchemy.orm import Session
@@ -59,10 +60,9 @@ def email_key(email: str) -> str:
     return hashlib.sha256((email or "").strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def policy(session: Session) -> tuple[int, int, int]:
-    """(failures before a lock, first lock in seconds, longest lock in seconds)."""
-    kernel = session.info.get("kernel")
-    config = kernel.config if kernel is not None else {}
+def policy(config: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(failures before a lock, first lock in seconds, longest lock in seconds) from the shop's
+    configuration (``SIGNIN_LOCK_*``; the defaults for keys it lacks)."""
     values = [int(config.get(key, default)) for key, default in POLICY_DEFAULTS.items()]
     return max(values[0], 1), max(values[1], 1), max(values[2], values[1], 1)
 
@@ -98,7 +98,7 @@ def check(session: Session, realm: str, email: str, now: datetime | None = None)
     return row
 
 
-def record_failure(session: Session, realm: str, email: str,
+def record_failure(config: Mapping[str, Any], session: Session, realm: str, email: str,
                    now: datetime | None = None) -> tuple[int, datetime | None]:
     """Count one wrong password for the address; returns (failures, locked until or None).
 
@@ -107,7 +107,7 @@ def record_failure(session: Session, realm: str, email: str,
     upsert still holds the row.
     """
     now = now or utcnow()
-    after, first, longest = policy(session)
+    after, first, longest = policy(config)
     table = SignInFailure.__table__
     stale = table.c.last_failed_at < now - WINDOW
     if session.get_bind().dialect.name == "postgresql":
@@ -153,7 +153,8 @@ def clear(session: Session, realm: str, email: str) -> bool:
     return bool(result.rowcount)
 
 
-def verify(session: Session, realm: str, email: str, password_ok, now: datetime | None = None) -> bool:
+def verify(config: Mapping[str, Any], session: Session, realm: str, email: str, password_ok,
+           now: datetime | None = None) -> bool:
     """Run one sign-in try through the lock: ``password_ok()`` checks the password (and the
     account) only when the address is not locked. Raises ``AccountLocked`` when it is, or
     when this failure locks it; returns whether the try succeeded."""
@@ -163,7 +164,7 @@ def verify(session: Session, realm: str, email: str, password_ok, now: datetime 
         if row is not None:
             clear(session, realm, email)
         return True
-    _failures, until = record_failure(session, realm, email, now)
+    _failures, until = record_failure(config, session, realm, email, now)
     if until is not None:
         raise AccountLocked(realm, until, now)
     return False
@@ -172,7 +173,7 @@ def verify(session: Session, realm: str, email: str, password_ok, now: datetime 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def authenticate(session: Session, realm: str, model, email: str, password: str,
+def authenticate(config: Mapping[str, Any], session: Session, realm: str, model, email: str, password: str,
                  now: datetime | None = None):
     """The active ``model`` row (a member or a staff user) with this email and password, else
     None, through the lock of ``realm``. Unknown and inactive addresses cost the same hash
@@ -189,7 +190,7 @@ def authenticate(session: Session, realm: str, model, email: str, password: str,
         found.append(account)
         return True
 
-    return found[0] if verify(session, realm, email, password_ok, now) else None
+    return found[0] if verify(config, session, realm, email, password_ok, now) else None
 
 
 def end_sessions(session: Session, model, account_id: int) -> None:

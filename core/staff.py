@@ -57,14 +57,14 @@ def create_staff(session: Session, *, email: str, password: str, role: str, name
     return staff
 
 
-def authenticate_staff(session: Session, email: str, password: str, *,
+def authenticate_staff(kernel, session: Session, email: str, password: str, *,
                        now: datetime | None = None) -> StaffUser | None:
     """The active staff member with this email and password, else None.
 
     Raises ``siyu.core.signin.AccountLocked`` while the address is locked after repeated
     wrong passwords (even the right one is refused then), or when this try locks it.
     """
-    return signin.authenticate(session, "staff", StaffUser, normalise_email(email), password, now)
+    return signin.authenticate(kernel.config, session, "staff", StaffUser, normalise_email(email), password, now)
 
 
 def end_sessions(session: Session, staff_id: int) -> None:
@@ -72,11 +72,11 @@ def end_sessions(session: Session, staff_id: int) -> None:
     signin.end_sessions(session, StaffUser, staff_id)
 
 
-def change_password(session: Session, staff: StaffUser, current: str, new: str) -> StaffUser:
+def change_password(kernel, session: Session, staff: StaffUser, current: str, new: str) -> StaffUser:
     """Set a new password after checking the current one (through the sign-in lock); every
     other back-office session of this staff member ends. Returns the updated row, to sign
     the current browser in again."""
-    if authenticate_staff(session, staff.email, current) is None:
+    if authenticate_staff(kernel, session, staff.email, current) is None:
         raise ValidationError(_l("The current password is not correct."),
                               fields={"current_password": _l("The current password is not correct.")})
     problems = password_problems(new, staff.email)

@@ -231,29 +231,29 @@ def test_the_lock_lapses_by_itself(client, db, member):
     assert fresh(db).scalar(select(SignInFailure)) is None  # counting starts again
 
 
-def test_backoff_doubles_and_stops_at_an_hour(db, member):
+def test_backoff_doubles_and_stops_at_an_hour(kernel, db, member):
     start = utcnow()
     for i in range(4):
-        assert authenticate(db, member.email, "wrong", now=start) is None
+        assert authenticate(kernel, db, member.email, "wrong", now=start) is None
     with pytest.raises(AccountLocked) as fifth:
-        authenticate(db, member.email, "wrong", now=start)
+        authenticate(kernel, db, member.email, "wrong", now=start)
     assert fifth.value.until == start + timedelta(seconds=60)
     # While locked, tries are refused without being counted, whatever the password.
     with pytest.raises(AccountLocked):
-        authenticate(db, member.email, "correct-horse", now=start + timedelta(seconds=59))
+        authenticate(kernel, db, member.email, "correct-horse", now=start + timedelta(seconds=59))
     assert signin.state(fresh(db), "member", member.email).failures == 5
     now, locks = start, []
     for _ in range(8):
         now = now + timedelta(hours=1, seconds=1)
         with pytest.raises(AccountLocked) as again:
-            authenticate(db, member.email, "wrong", now=now)
+            authenticate(kernel, db, member.email, "wrong", now=now)
         locks.append(int((again.value.until - now).total_seconds()))
     assert locks == [120, 240, 480, 960, 1920, 3600, 3600, 3600]
     # Failures older than a day no longer count; the right password after a lapsed lock works.
     later = now + timedelta(days=1, seconds=1)
-    assert authenticate(db, member.email, "wrong", now=later) is None
+    assert authenticate(kernel, db, member.email, "wrong", now=later) is None
     assert signin.state(fresh(db), "member", member.email).failures == 1
-    assert authenticate(db, member.email, "correct-horse", now=later).id == member.id
+    assert authenticate(kernel, db, member.email, "correct-horse", now=later).id == member.id
 
 
 def test_the_owner_unlocks_a_member_from_the_back_office(app, client, db, member):
@@ -286,24 +286,33 @@ def test_staff_sign_in_is_locked_and_the_owner_unlocks_it(app, client, db):
     assert try_staff_login(client, agent.email, AGENT_PW).status_code == 302
 
 
-def test_an_owner_locked_out_can_be_unlocked_from_the_command_line(runner, db):
+def test_an_owner_locked_out_can_be_unlocked_from_the_command_line(runner, kernel, db):
     owner = make_staff(db, "owner")
     for _ in range(4):
-        assert authenticate_staff(db, owner.email, "wrong") is None
+        assert authenticate_staff(kernel, db, owner.email, "wrong") is None
     with pytest.raises(AccountLocked):
-        authenticate_staff(db, owner.email, "wrong")
+        authenticate_staff(kernel, db, owner.email, "wrong")
     with pytest.raises(AccountLocked):
-        authenticate_staff(db, owner.email, OWNER_PW)
+        authenticate_staff(kernel, db, owner.email, OWNER_PW)
     result = runner.invoke(args=["siyu", "unlock-signin", "--staff", owner.email.upper()])
     assert result.exit_code == 0 and "unlocked" in result.output, result.output
-    assert authenticate_staff(fresh(db), owner.email, OWNER_PW).id == owner.id
+    assert authenticate_staff(kernel, fresh(db), owner.email, OWNER_PW).id == owner.id
 
 
 def test_the_shop_and_the_back_office_count_apart(db, kernel):
     sign_up(kernel, db, email="both@shop.cn", password="member-password", name="Both")
     staff = make_staff(db, "agent", email="both@shop.cn")
     for _ in range(4):
-        authenticate(db, "both@shop.cn", "wrong")
-    assert authenticate_staff(db, "both@shop.cn", AGENT_PW).id == staff.id
+        authenticate(kernel, db, "both@shop.cn", "wrong")
+    assert authenticate_staff(kernel, db, "both@shop.cn", AGENT_PW).id == staff.id
     assert signin.state(fresh(db), "member", "both@shop.cn").failures == 4
     assert db.scalar(select(StaffUser.id).where(StaffUser.email == "both@shop.cn")) == staff.id
+
+
+@pytest.mark.parametrize("siyu_config", [{"SIGNIN_LOCK_AFTER": 2, "SIGNIN_LOCK_SECONDS": 600}])
+def test_the_lock_follows_the_shops_configuration(kernel, db, member):
+    start = utcnow()  # the kernel's configuration reaches the lock, not the defaults (5, 60 s)
+    assert authenticate(kernel, db, member.email, "wrong", now=start) is None
+    with pytest.raises(AccountLocked) as locked:
+        authenticate(kernel, db, member.email, "wrong", now=start)
+    assert locked.value.until == start + timedelta(seconds=600)

@@ -24,7 +24,7 @@ def burst(pg, email, password, n=K):
     def attempt(_i):
         session = pg.db.Session()
         try:
-            return authenticate(session, email, password)
+            return authenticate(pg, session, email, password)
         finally:
             session.close()
 
@@ -55,6 +55,6 @@ def test_a_burst_of_wrong_passwords_locks_the_address(pg):
     row = signin.state(session, "member", "target@example.com")
     assert 5 <= row.failures <= K and signin.locked_until(row) is not None
     with pytest.raises(AccountLocked):
-        authenticate(session, "target@example.com", "correct-horse")
+        authenticate(pg, session, "target@example.com", "correct-horse")
     assert session.scalar(select(signin.SignInFailure.failures)) == row.failures
     session.close()

@@ -15,7 +15,7 @@ from siyu.core.signin import AccountLocked
 from siyu.core.staff import MIN_STAFF_PASSWORD, authenticate_staff, change_password
 from siyu.storefront.admin import current_staff, sign_in, sign_out, staff_required
 from siyu.storefront.admin.common import show_error
-from siyu.storefront.context import db
+from siyu.storefront.context import db, kernel
 from siyu.storefront.extensions import limiter
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -44,7 +44,7 @@ def login():
     headers = {}
     if request.method == "POST":
         try:
-            staff = authenticate_staff(db(), form.email.data or "", form.password.data or "") \
+            staff = authenticate_staff(kernel(), db(), form.email.data or "", form.password.data or "") \
                 if form.validate() else None
         except AccountLocked as exc:
             # Locked after repeated wrong passwords: refused whatever the password was.
@@ -83,7 +83,8 @@ def password():
     if request.method == "POST":
         if form.validate():
             try:
-                staff = change_password(db(), current_staff(), form.current_password.data, form.new_password.data)
+                staff = change_password(kernel(), db(), current_staff(), form.current_password.data,
+                                        form.new_password.data)
             except AccountLocked as exc:
                 flash(str(exc.message), "error")
                 status, headers = 429, {"Retry-After": str(exc.retry_after)}

@@ -82,7 +82,7 @@ def login():
     headers = {}
     if request.method == "POST":
         try:
-            member = authenticate(db(), form.email.data or "", form.password.data or "") \
+            member = authenticate(kernel(), db(), form.email.data or "", form.password.data or "") \
                 if form.validate() else None
         except AccountLocked as exc:
             # Locked after repeated wrong passwords: refused whatever the password was.
@@ -120,7 +120,7 @@ def password():
     if request.method == "POST":
         if form.validate():
             try:
-                member = change_password(db(), current_user, form.current_password.data,
+                member = change_password(kernel(), db(), current_user, form.current_password.data,
                                          form.new_password.data)
             except AccountLocked as exc:
                 flash(str(exc.message), "error")

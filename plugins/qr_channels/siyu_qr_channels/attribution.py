@@ -63,7 +63,7 @@ def attribute(session: Session, member_id: int, visitor_id: str | None, at: date
                        channels.get(int(last.value)) if last else None)
 
 
-def on_member_created(pm, session: Session, member: Member, visitor_id: str | None) -> None:
+def on_member_created(kernel, session: Session, member: Member, visitor_id: str | None) -> None:
     """Store the member's channels in the sign-up transaction and tell other plugins."""
     signed_up = member.created_at or utcnow()
     found = attribute(session, member.id, visitor_id, signed_up)
@@ -73,7 +73,7 @@ def on_member_created(pm, session: Session, member: Member, visitor_id: str | No
         last_channel_id=found.last_channel.id if found.last_channel else None))
     session.flush()
     if found.first_channel is not None:
-        call_in_transaction(pm, "on_channel_attributed", session=session, member=member,
+        call_in_transaction(kernel.pm, "on_channel_attributed", session=session, member=member,
                             channel=found.first_channel, touch=found.first, order=None, model="first")
 
 
@@ -91,12 +91,12 @@ def _order_row(session: Session, order: Order) -> tuple[OrderAttribution, Attrib
     return row, found
 
 
-def on_order_placed(pm, session: Session, order: Order) -> None:
+def on_order_placed(kernel, session: Session, order: Order) -> None:
     """Attribute the order in the checkout transaction; the last-touch channel is announced."""
     _row, found = _order_row(session, order)
     if found is not None and found.last_channel is not None:
         member = session.get(Member, order.member_id)
-        call_in_transaction(pm, "on_channel_attributed", session=session, member=member,
+        call_in_transaction(kernel.pm, "on_channel_attributed", session=session, member=member,
                             channel=found.last_channel, touch=found.last, order=order, model="last")
 
 

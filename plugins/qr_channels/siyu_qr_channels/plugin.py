@@ -1,9 +1,7 @@
 """Entry point of the qr_channels plugin (group ``siyu``, name ``qr_channels``).
 
-The transactional hooks need the plugin manager to announce ``on_channel_attributed`` to
-other plugins, and the core's hooks do not pass it: ``register_hookspecs`` (called once
-per manager, with it) adds this plugin's hookspecs and registers a ``ChannelHooks`` bound
-to that manager.
+The transactional hooks receive the shop's ``kernel``, whose plugin manager announces
+``on_channel_attributed`` to other plugins.
 """
 from __future__ import annotations
 
@@ -28,40 +26,36 @@ class Settings(Schema):
         "help": _l("An order is credited to the last channel scanned at most this many days before.")})
 
 
-class ChannelHooks:
-    """The hooks that run per shop and may call other plugins (bound to one manager)."""
-
-    def __init__(self, pm):
-        self.pm = pm
-
-    @hookimpl
-    def on_member_created(self, session, member, visitor_id):
-        attribution.on_member_created(self.pm, session, member, visitor_id)
-
-    @hookimpl
-    def on_order_placed(self, session, order):
-        attribution.on_order_placed(self.pm, session, order)
-
-    @hookimpl
-    def on_order_paid(self, session, order):
-        attribution.on_order_paid(session, order)
-
-    @hookimpl
-    def on_order_refunded(self, session, order):
-        attribution.on_order_refunded(session, order)
-
-    @hookimpl
-    def qr_channel_from_wechat_event(self, session, event, event_key):
-        from siyu_qr_channels.channels import channel_for_wechat_event
-
-        return channel_for_wechat_event(session, event, event_key)
-
-
 @hookimpl
 def register_hookspecs(pm):
     pm.add_hookspecs(hookspecs)
-    if not pm.has_plugin(f"{NAME}.hooks"):
-        pm.register(ChannelHooks(pm), name=f"{NAME}.hooks")
+
+
+@hookimpl
+def on_member_created(kernel, session, member, visitor_id):
+    attribution.on_member_created(kernel, session, member, visitor_id)
+
+
+@hookimpl
+def on_order_placed(kernel, session, order):
+    attribution.on_order_placed(kernel, session, order)
+
+
+@hookimpl
+def on_order_paid(session, order):
+    attribution.on_order_paid(session, order)
+
+
+@hookimpl
+def on_order_refunded(session, order):
+    attribution.on_order_refunded(session, order)
+
+
+@hookimpl
+def qr_channel_from_wechat_event(session, event, event_key):
+    from siyu_qr_channels.channels import channel_for_wechat_event
+
+    return channel_for_wechat_event(session, event, event_key)
 
 
 @hookimpl

@@ -47,7 +47,7 @@ def generate(kernel, db, seed):
                 touches[member.id].append((at, channel.id))
     for member in members:
         with write_transaction(db):
-            attribution.on_member_created(kernel.pm, db, member, None)
+            attribution.on_member_created(kernel, db, member, None)
     orders = []
     with write_transaction(db):
         for i in range(90):
@@ -58,7 +58,7 @@ def generate(kernel, db, seed):
                           payment_method="manual", checkout_token=f"t{i}", placed_at=placed)
             db.add(order)
             db.flush()
-            attribution.on_order_placed(kernel.pm, db, order)
+            attribution.on_order_placed(kernel, db, order)
             fate = rng.choices(["placed", "paid", "refund", "cancelled"], [1, 6, 1, 1])[0]
             paid = placed + timedelta(minutes=rng.randrange(1, 3000)) if fate in ("paid", "refund") else None
             orders.append((order, fate, paid))
