@@ -1,7 +1,9 @@
-"""Every core hook, grouped by the stage at which Siyu calls it.
+"""Every core hook, grouped by the stage at which Siyu calls it: web-free, so the CLI, jobs
+and any other host call them alike. The storefront adds its own web hooks (blueprints,
+slots, the back office...) from ``siyu.storefront.hookspecs``.
 
-This module is the hook reference: ``docs/hooks.md`` is generated from these docstrings
-(``flask siyu docs hooks``) and a test fails when it is stale or a hook lacks a docstring.
+These modules are the hook reference: ``docs/hooks.md`` is generated from their docstrings
+(``flask siyu hooks-doc``) and a test fails when it is stale or a hook lacks a docstring.
 
 Conventions (as in pluggy and datasette):
 
@@ -10,7 +12,8 @@ Conventions (as in pluggy and datasette):
 - ``on_*`` hooks are notifications.
 - An implementation may accept any subset of a hook's arguments.
 - Hooks that run in a state change receive the shop's ``kernel`` (configuration, plugin
-  manager, payment providers) as an argument: never reach for it through the session.
+  manager, payment providers) as an argument, and everything else they need (the visitor,
+  the attribution): they never read a web request, since jobs and the CLI run them too.
 - "In a transaction" means the hook runs inside the database transaction of the state
   change: raising aborts the whole change and nothing is written. Display hooks (slots)
   are isolated: a failing implementation is logged and skipped, the page still renders.
@@ -47,15 +50,6 @@ def register_hookspecs(pm: "pluggy.PluginManager") -> None:
 
 
 @hookspec
-def register_blueprints(register: Callable[..., None]) -> None:
-    """Contribute Flask blueprints: ``register(blueprint, url_prefix=None)``.
-
-    Called once while ``create_app()`` builds the application. A plugin owns its blueprint,
-    templates (``template_folder``) and static files. Not in a transaction.
-    """
-
-
-@hookspec
 def register_migrations(register: Callable[[str, str], None]) -> None:
     """Contribute an Alembic branch: ``register(branch_label, versions_directory)``.
 
@@ -63,15 +57,6 @@ def register_migrations(register: Callable[[str, str], None]) -> None:
     ``branch_labels = ("<plugin name>",)`` and ``depends_on`` the core revision whose
     tables it references. ``flask siyu db upgrade`` upgrades every enabled branch to its
     head; nothing migrates implicitly at start-up. Not in a transaction.
-    """
-
-
-@hookspec
-def register_translations(register: Callable[[str], None]) -> None:
-    """Contribute a gettext translations directory (``<dir>/<locale>/LC_MESSAGES/messages.mo``).
-
-    Catalogs are merged with the core's; the core's ``zh_CN`` and ``en`` are always present.
-    Not in a transaction.
     """
 
 
@@ -97,20 +82,6 @@ def register_settings_schemas(register: Callable[[str, Any], None]) -> None:
     ``settings`` table under ``plugin_name``; read them with
     ``siyu.core.settings.get_all(session, plugin_name)``. Called once at start-up.
     Not in a transaction.
-    """
-
-
-@hookspec
-def register_api(register: Callable[..., None]) -> None:
-    """Contribute REST API endpoints: ``register(blueprint, url_prefix)``.
-
-    ``blueprint`` is a ``flask_smorest.Blueprint`` whose views use marshmallow schemas
-    (``@blp.arguments``, ``@blp.response``); it is mounted under ``/api/v1`` + ``url_prefix``
-    (e.g. ``"/coupons"``) and documented in ``/api/v1/openapi.json``. Every request is
-    authenticated by a staff API token (``Authorization: Bearer ...``) before the view
-    runs, at least as an agent; views that need more call
-    ``siyu.storefront.api.require_role("owner")``. Errors are JSON problem objects.
-    Called once at start-up. Not in a transaction.
     """
 
 
@@ -148,7 +119,7 @@ def register_jobs(register: Callable[..., None]) -> None:
     """
 
 
-# ------------------------------------------------------------------- storefront request
+# ----------------------------------------------------------------------------- visits
 
 
 @hookspec
@@ -162,43 +133,6 @@ def attribution_from_request(
     the core records each as a touch for the visitor (cookie ``siyu_vid``) and binds the
     visitor's touches to the member at sign-up and at checkout. Return only values you
     have validated; unknown codes should be ignored silently. Not in a transaction.
-    """
-
-
-@hookspec
-def register_stylesheets(register: Callable[[str, str], None]) -> None:
-    """Add a stylesheet to every storefront page: ``register(endpoint, filename)``.
-
-    ``endpoint`` is the static endpoint of a blueprint the plugin registered (for example
-    ``"checkin.static"``) and ``filename`` a file in its static folder. The core writes one
-    ``<link rel="stylesheet">`` per file into the page head, in registration order. The
-    links are rendered once per worker and set of plugins, not per request.
-    Not in a transaction. Head markup that depends on the request belongs in the ``head`` slot.
-    """
-
-
-@hookspec
-def register_nav_links(register: Callable[..., None]) -> None:
-    """Add a link to the storefront's top navigation:
-    ``register(endpoint, label, signed_in=True, order=100, css_class="")``.
-
-    ``endpoint`` is a Flask endpoint without arguments; ``label`` lazy-translatable text;
-    ``signed_in`` ``True`` shows the link to signed-in shoppers only, ``False`` to signed-out
-    shoppers only, ``None`` to everyone. Links are sorted by ``order`` and rendered once per
-    worker, locale, sign-in state and set of plugins, not per request. Not in a transaction.
-    A link that changes per shopper (a count, a badge) belongs in the ``nav`` slot.
-    """
-
-
-@hookspec
-def storefront_slot(slot: str, context: Mapping[str, Any]) -> str | None:
-    """Render HTML into a named slot of a storefront page; return markup or ``None``.
-
-    Slots: ``head``, ``nav``, ``home_top``, ``product_after_price``, ``cart_after_lines``,
-    ``checkout_form`` (inputs posted back as ``cart.inputs``), ``order_after_lines``,
-    ``account_panel``. ``context`` holds the page's objects (``product``, ``cart``, ``order``,
-    ``member``, ``locale``). Return markup you have escaped (``markupsafe.Markup``).
-    Display hook: a failure is logged and skipped. Not in a transaction.
     """
 
 
@@ -443,46 +377,3 @@ def broadcast_audiences(session: "Session") -> Sequence[Any] | None:
     Read only, not in a transaction.
     """
 
-
-# ------------------------------------------------------------------------ back office
-
-
-@hookspec
-def register_admin_menu(register: Callable[..., None]) -> None:
-    """Add back-office menu items: ``register(endpoint, label, role="agent", order=100)``.
-
-    ``endpoint`` is a Flask endpoint of a blueprint the plugin registered (its pages check
-    access with ``siyu.storefront.admin.staff_required(role)``); ``label`` is
-    lazy-translatable text; ``role`` is the least role that sees the item (``agent`` or
-    ``owner``). Called once at start-up. Not in a transaction.
-    """
-
-
-@hookspec
-def register_dashboard_widgets(register: Callable[..., None]) -> None:
-    """Add dashboard widgets: ``register(name, title, render, role="owner", order=100)``.
-
-    ``render(session, staff)`` returns escaped markup (``markupsafe.Markup``), e.g. a small
-    table or an SVG chart drawn on the server. Called once at start-up; each ``render`` runs
-    per dashboard view as a display hook: a failure is logged, the widget is skipped and the
-    dashboard still renders. Read only.
-    """
-
-
-@hookspec
-def admin_member_panel(member: "Member", session: "Session", staff: Any) -> str | None:
-    """Render a panel on the back-office member page (tags, points, commissions...).
-
-    Return escaped markup or ``None``. Display hook: a failure is logged and skipped.
-    Read only.
-    """
-
-
-@hookspec
-def admin_order_panel(order: "Order", session: "Session", staff: Any) -> str | None:
-    """Render a panel on the back-office order page: where the order came from (channel,
-    distributor), the commission it earns, the coupon it used...
-
-    Return escaped markup or ``None``. Display hook: a failure is logged and skipped.
-    Read only.
-    """

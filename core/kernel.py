@@ -6,6 +6,7 @@ import-time global.
 from __future__ import annotations
 
 import os
+from types import ModuleType
 from typing import Any, Iterable, Mapping
 
 import pluggy
@@ -52,13 +53,17 @@ DEFAULTS: dict[str, Any] = {
 
 
 class Kernel:
-    def __init__(self, config: Mapping[str, Any], extra_plugins: Iterable[Any] = ()):
+    def __init__(self, config: Mapping[str, Any], extra_plugins: Iterable[Any] = (),
+                 hookspecs: Iterable[ModuleType] = ()):
+        """``hookspecs``: the host's own hook modules (the storefront's web hooks), beside the
+        core's; a kernel without them (the core alone) still loads plugins that implement them."""
         self.config = {**DEFAULTS, **dict(config)}
         self.pm: pluggy.PluginManager = make_plugin_manager(
             enabled=self.config["PLUGINS"],
             disabled=self.config["PLUGINS_DISABLED"],
             extra_plugins=extra_plugins,
             trace=bool(self.config["TRACE_HOOKS"]),
+            hookspecs=hookspecs,
         )
         self.db = Database(self.config["DATABASE_URL"])
         self.payment_providers: dict[str, Any] = {}

@@ -7,11 +7,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
+from types import ModuleType
 from typing import Any, Iterable
 
 import pluggy
 
-from siyu.core import hookspecs
+from siyu.core import hookspecs as core_hookspecs
 
 log = logging.getLogger("siyu.plugins")
 trace_log = logging.getLogger("siyu.hooks")
@@ -54,15 +55,24 @@ def make_plugin_manager(
     disabled: Iterable[str] = (),
     extra_plugins: Iterable[Any] = (),
     trace: bool = False,
+    hookspecs: Iterable[ModuleType] = (),
 ) -> pluggy.PluginManager:
     """Build a fresh manager: default plugins, then the enabled installed plugins.
 
     Installed is not enabled: an entry point of group ``siyu`` is loaded only when its name
     is in ``enabled`` (or ``enabled == "*"``) and not in ``disabled``. ``extra_plugins``
     (objects or modules) are registered as they are, for tests and embedding.
+
+    ``hookspecs`` are the host's hook modules beside the core's (the storefront passes its
+    web hooks). With them, an implementation of a hook nobody specifies fails at start-up
+    (a typo, a renamed hook); without them (the core alone: a job runner, another host's CLI)
+    such implementations are left uncalled, since the core cannot tell a web hook it does not
+    know from a typo.
     """
     pm = pluggy.PluginManager("siyu")
-    pm.add_hookspecs(hookspecs)
+    host = list(hookspecs)
+    for module in (core_hookspecs, *host):
+        pm.add_hookspecs(module)
     pm.hook.register_hookspecs.call_historic(kwargs={"pm": pm})
     for dotted in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(dotted), name=dotted)
@@ -73,7 +83,8 @@ def make_plugin_manager(
     pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     for plugin in extra_plugins:
         pm.register(plugin, name=getattr(plugin, "__name__", None) or repr(plugin))
-    pm.check_pending()
+    if host:
+        pm.check_pending()
     if trace:
         enable_tracing(pm)
     return pm

@@ -14,6 +14,7 @@ from flask import Flask
 
 from siyu.core.kernel import DEFAULTS, Kernel, config_from_env
 from siyu.storefront import admin, api, chrome, context, errors, i18n, inputs, media, security, visitor
+from siyu.storefront import hookspecs as web_hookspecs
 from siyu.storefront.extensions import csrf, drop_idle_limit_check, limiter, login_manager
 from siyu.storefront.logs import configure_logging
 from siyu.storefront.views import helpers
@@ -74,7 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     _trust_proxies(app)
 
     _apply_plugin_choice(app)
-    siyu = Kernel(app.config, extra_plugins=plugins)
+    siyu = Kernel(app.config, extra_plugins=plugins, hookspecs=[web_hookspecs])
     app.extensions["siyu"] = siyu
     _warn_pending_migrations(siyu)
     app.teardown_appcontext(context.close_db)

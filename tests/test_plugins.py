@@ -13,13 +13,15 @@ from siyu.core import hookimpl
 from siyu.core.hookdoc import hook_names, render
 from siyu.core.models import Touch
 from siyu.core.plugins import DEFAULT_PLUGINS, _is_enabled, call_isolated, make_plugin_manager
+from siyu.storefront import hookspecs as web_hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_hook_has_a_docstring_and_docs_are_current():
-    tree = ast.parse((ROOT / "core" / "hookspecs.py").read_text())
-    undocumented = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not ast.get_docstring(n)]
+    undocumented = [n.name for path in ("core/hookspecs.py", "storefront/hookspecs.py")
+                    for n in ast.parse((ROOT / path).read_text()).body
+                    if isinstance(n, ast.FunctionDef) and not ast.get_docstring(n)]
     assert undocumented == []
     docs = (ROOT / "docs" / "hooks.md").read_text()
     # Examples from this checkout, also when siyu is installed from its wheel (test-alone).
@@ -56,7 +58,18 @@ def test_unknown_hook_is_caught_at_start_up():
             pass
 
     with pytest.raises(pluggy.PluginValidationError):
-        make_plugin_manager(extra_plugins=[Typo()])
+        make_plugin_manager(extra_plugins=[Typo()], hookspecs=[web_hookspecs])
+
+
+def test_the_core_alone_has_no_web_hooks_and_still_loads_plugins_that_implement_them():
+    from siyu.core import hookspecs as core_hookspecs
+
+    assert not {"storefront_slot", "register_blueprints", "register_admin_menu"} & set(vars(core_hookspecs))
+    pm = make_plugin_manager(extra_plugins=[GoodSlot(), Replacement()])  # no storefront: a job runner
+    assert pm.hook.catalog_sorts() == ["newest"]
+    assert not pm.hook.storefront_slot.has_spec()
+    full = make_plugin_manager(extra_plugins=[GoodSlot()], hookspecs=[web_hookspecs])
+    assert full.hook.storefront_slot.has_spec()
 
 
 def test_plugins_command_lists_defaults_with_hooks(runner):
@@ -71,6 +84,12 @@ def test_trace_logs_each_hook_call(caplog):
     with caplog.at_level(logging.INFO, logger="siyu.hooks"):
         pm.hook.catalog_sorts()
     assert any("hook catalog_sorts [siyu.core.default_plugins.catalog]" in r.message for r in caplog.records)
+
+
+class Replacement:
+    @hookimpl
+    def catalog_sorts(self):
+        return ["newest"]
 
 
 class BrokenSlot:
@@ -101,7 +120,7 @@ def test_failing_display_hook_is_skipped_and_page_renders(client, register_plugi
 
 
 def test_call_isolated_keeps_order_and_skips_failures():
-    pm = make_plugin_manager(extra_plugins=[BrokenSlot(), GoodSlot()])
+    pm = make_plugin_manager(extra_plugins=[BrokenSlot(), GoodSlot()], hookspecs=[web_hookspecs])
     assert call_isolated(pm, "storefront_slot", slot="home_top", context={}) == [
         Markup("<p class='promo'>Spring tea is here</p>")]
 

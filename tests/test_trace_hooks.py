@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from siyu.core import hookimpl
 from siyu.core.plugins import call_isolated, make_plugin_manager
+from siyu.storefront import hookspecs as web_hookspecs
 
 LINE = re.compile(r"hook (\w+) \[([^\]]*)\] (\d+\.\d\d) ms( FAILED)?")
 
@@ -58,7 +59,8 @@ class GoodSlot:
 
 
 def test_plugins_are_named_in_call_order_and_failures_marked(caplog):
-    pm = make_plugin_manager(extra_plugins=[BrokenSlot(), GoodSlot(), SlowSorts()], trace=True)
+    pm = make_plugin_manager(extra_plugins=[BrokenSlot(), GoodSlot(), SlowSorts()], trace=True,
+                             hookspecs=[web_hookspecs])
     names = [name for name, _ in pm.list_name_plugin() if "Slot" in name or "Slow" in name]
     with caplog.at_level(logging.INFO, logger="siyu.hooks"):
         call_isolated(pm, "storefront_slot", slot="home_top", context={})
