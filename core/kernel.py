@@ -74,10 +74,18 @@ class Kernel:
         return self.pm.hook
 
     def _register_provider(self, provider: Any) -> None:
+        from siyu.core.payments.gateway import check_gateway
+
+        check_gateway(provider)  # a gateway lacking part of the contract fails at start-up, by name
         self.payment_providers.setdefault(provider.name, provider)
 
-    def available_providers(self) -> list[Any]:
-        return [p for p in self.payment_providers.values() if p.available(self.config)]
+    def available_providers(self, currency: str | None = None, environment: Any = None) -> list[Any]:
+        """Configured gateways; with ``currency`` and ``environment`` (a ``ClientEnvironment``),
+        only those that take that currency from that browser or app."""
+        found = [p for p in self.payment_providers.values() if p.available(self.config)]
+        if currency is not None and environment is not None:
+            found = [p for p in found if p.supports.fits(currency, environment)]
+        return found
 
     def provider(self, name: str) -> Any:
         provider = self.payment_providers.get(name)

@@ -149,8 +149,8 @@ def _reserve_stock(session: Session, product: Product, quantity: int) -> None:
 def _reservation_minutes(kernel, payment_method: str) -> int:
     """How long the order holds its stock unpaid: the provider's own term, else the shop's."""
     provider = kernel.provider(payment_method)
-    own = getattr(provider, "reservation_minutes", None)
-    return int(own(kernel.config)) if own is not None else int(kernel.config["RESERVATION_MINUTES"])
+    own = provider.reservation_minutes(kernel.config) if provider is not None else None
+    return int(own) if own is not None else int(kernel.config["RESERVATION_MINUTES"])
 
 
 def _new_order(kernel, member, priced: PricedCart, payment_method, token, locale, visitor_id) -> Order:
@@ -214,7 +214,7 @@ def confirm_manual_payment(kernel, session: Session, order: Order) -> Payment:
     """Staff confirm that a bank transfer or cash on delivery arrived."""
     with write_transaction(session):
         payment = session.scalar(
-            select(Payment).where(Payment.order_id == order.id, Payment.provider == "manual")
+            select(Payment).where(Payment.order_id == order.id, Payment.provider.in_(staff_confirmed(kernel)))
         )
         if payment is None or not mark_paid(kernel, session, order, payment):
             raise InvalidTransition(_l("Only a placed order awaiting a manual payment can be marked paid."))
@@ -230,6 +230,11 @@ def settle_free_order(kernel, session: Session, order: Order) -> Payment:
                           amount=0, currency=order.currency, status=PaymentStatus.PENDING.value)
         session.add(payment)
         session.flush()
+def staff_confirmed(kernel) -> list[str]:
+    """Names of the gateways whose payments staff confirm by hand."""
+    return [name for name, gateway in kernel.payment_providers.items() if gateway.supports.staff_confirm]
+
+
         if not mark_paid(kernel, session, order, payment):
             raise InvalidTransition(_l("Only an unpaid order can be cancelled."))
     return payment

@@ -31,7 +31,7 @@ def test_csrf_exempt_set_is_exactly_the_signed_webhook(app):
     from siyu.storefront.extensions import csrf as ext
 
     exempt = {name for name in ext._exempt_views}
-    assert exempt == {"siyu.storefront.views.webhooks.stripe_webhook"}
+    assert exempt == {"siyu.storefront.views.webhooks.notification"}
 
 
 def test_security_headers(client):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,8 +20,8 @@ from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Order, OrderStatus, Payment, PaymentStatus
 
 log = logging.getLogger("siyu.payments")
-#: Intent states in which the money is taken or being taken: such an order is not cancelled.
-PAYMENT_UNDER_WAY = ("succeeded", "processing", "requires_capture")
+#: Gateway states in which the money is taken or being taken: such an order is not cancelled.
+PAYMENT_UNDER_WAY = ("succeeded", "processing")
 
 
 @contextmanager
@@ -78,10 +78,9 @@ def stop_payments(kernel, session: Session, order: Order) -> None:
     for payment in session.scalars(select(Payment).where(
             Payment.order_id == order.id, Payment.status == PaymentStatus.PENDING.value)):
         provider = kernel.payment_providers.get(payment.provider)
-        stop = getattr(provider, "cancel", None)
-        if stop is None:
-            continue  # a manual payment: nothing is taken until staff confirm it
-        state = stop(kernel, payment)
+        if provider is None:
+            continue  # its gateway is no longer installed: nothing can be stopped there
+        state = provider.cancel(kernel, payment)  # None: nothing taken (a transfer not yet sent)
         if state in PAYMENT_UNDER_WAY:
             log.warning("order %s not cancelled: its payment %s is %s", order.number, payment.reference,
                         state, extra={"order_number": order.number, "payment_reference": payment.reference,
@@ -90,8 +89,9 @@ def stop_payments(kernel, session: Session, order: Order) -> None:
                                     fields={"payment": state})
 
 
-def confirm_payment(kernel, session: Session, order: Order, payment_method: str) -> dict:
-    """Confirm the order's pending payment at its provider with the shopper's payment method.
+def confirm_payment(kernel, session: Session, order: Order, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Confirm the order's pending payment at its gateway with what the pay page sent
+    (``data``: for a card, the shopper's payment method id).
 
     Runs in the order's payment step, so it never interleaves with a cancel of the same order:
     a cancelled order is refused (409) before the provider is asked. Returns the provider's
@@ -104,10 +104,10 @@ def confirm_payment(kernel, session: Session, order: Order, payment_method: str)
             Payment.order_id == locked.id, Payment.status == PaymentStatus.PENDING.value)
             .order_by(Payment.id.desc()))
         if locked.status != OrderStatus.PLACED.value or payment is None or provider is None \
-                or payment.provider != provider.name or not hasattr(provider, "confirm"):
+                or payment.provider != provider.name:
             raise InvalidTransition(_l("This order cannot be paid any more."), fields={"order": locked.status})
         try:
-            return provider.confirm(kernel, payment, payment_method)
+            return provider.confirm(kernel, payment, data)
         except SiyuError:
             raise
         except Exception as exc:  # an outage, a timeout, an unexpected answer: nothing decided

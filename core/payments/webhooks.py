@@ -1,23 +1,21 @@
-"""Stripe webhook processing: verify, then fulfil each event id exactly once.
+"""Payment notifications: a gateway verifies and translates, the core fulfils each event once.
 
-The signature is checked on the raw body before anything touches the database. The event
-id is recorded in the same transaction as the fulfilment, so a replayed or concurrently
-delivered event changes nothing the second time.
+``/webhooks/<gateway>`` hands the raw body and headers to the gateway's
+``parse_notification``, which checks the signature before anything touches the database and
+returns ``GatewayEvent`` values. The event id is recorded in the same transaction as the
+fulfilment, so a replayed or concurrently delivered event changes nothing the second time.
 
 A success that lands on an order cancelled meanwhile ("paid after cancel") is kept as a fact:
 the payment is marked succeeded, a payment alarm is raised (logged at ERROR on
 ``siyu.payments`` with the order number, and shown in the back office) and the money is
 refunded automatically, once (``auto-refund-<payment id>``), right after the commit. If the
-provider fails that refund, the webhook answers 503: the provider delivers the event again
-and the redelivery (a duplicate) retries the pending refund with the same key.
+gateway fails that refund, the notification is answered "deliver again": the redelivery (a
+duplicate) retries the pending refund with the same key.
 """
 from __future__ import annotations
 
-import json
 import logging
-import time
 
-import stripe
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,19 +26,15 @@ from siyu.core.errors import PaymentError, ProviderUnavailable, SiyuError
 from siyu.core.models import Order, Payment, PaymentStatus, Refund, WebhookEvent
 from siyu.core.orders import mark_paid, payment_failed
 from siyu.core.payments import alarms
+from siyu.core.payments.gateway import GatewayEvent, SignatureError
 from siyu.core.refunds import (
     pending_auto_refunds, record_provider_refund, reserve_auto_refund, send_auto_refund,
 )
 
 log = logging.getLogger("siyu.payments")
-HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
-#: Intent states in which a failure event is stale: the payment went through after all.
-NOT_FAILED = ("succeeded", "processing", "requires_capture")
-
-
-class SignatureError(SiyuError):
-    code = "signature"
-    status = 400
+#: States in which a failure event is stale: the payment went through after all.
+NOT_FAILED = ("succeeded", "processing")
+__all__ = ["SignatureError", "AmountMismatch", "process", "process_event", "verify"]
 
 
 class AmountMismatch(SiyuError):
@@ -53,119 +47,101 @@ class AmountMismatch(SiyuError):
 RETRY_AFTER_SECONDS = 60
 
 
-def verify(payload: bytes, header: str | None, secret: str, tolerance: int = 300) -> dict:
-    """Return the event as a dict, or raise ``SignatureError``.
+def process(kernel, session: Session, gateway: str, event: GatewayEvent) -> str:
+    """Fulfil one verified event of ``gateway``; returns ``processed``, ``duplicate`` or ``ignored``.
 
-    Stripe's SDK refuses timestamps older than the tolerance; we also refuse ones further
-    in the future, so a captured request cannot be pre-dated and replayed later.
+    Raises ``ProviderUnavailable`` (deliver again) when the gateway could not be asked about a
+    failed payment (nothing recorded), or when an automatic refund could not be made (the
+    event is recorded; the redelivery retries the refund).
     """
-    if not secret:
-        raise SignatureError(_l("Webhook secret is not configured."))
-    try:
-        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance)
-        timestamp = int(dict(p.split("=", 1) for p in header.split(",") if "=" in p)["t"])
-        if timestamp > time.time() + tolerance:
-            raise SignatureError(_l("Webhook timestamp is in the future."))
-        event = json.loads(payload)
-    except stripe.SignatureVerificationError as exc:
-        raise SignatureError(_l("Invalid signature.")) from exc
-    except (ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise SignatureError(_l("Malformed webhook.")) from exc
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        raise SignatureError(_l("Malformed webhook."))
-    return event
-
-
-def process_event(kernel, session: Session, event: dict) -> str:
-    """Fulfil one verified event; returns ``processed``, ``duplicate`` or ``ignored``.
-
-    Raises ``ProviderUnavailable`` (503: deliver again) when the provider could not be asked
-    about a failed intent (nothing recorded), or when an automatic refund could not be made
-    (the event is recorded; the redelivery retries the refund).
-    """
-    if event["type"] not in HANDLED:
+    if event.kind == "ignored" or not event.reference:
         return "ignored"
-    current = _failure_check(kernel, session, event) if event["type"] == "payment_intent.payment_failed" else None
+    current = _failure_check(kernel, session, gateway, event) if event.kind == "failed" else None
     duplicate, refunds = False, []
     try:
         with write_transaction(session):
             if session.scalar(select(WebhookEvent.id).where(
-                    WebhookEvent.provider == "stripe", WebhookEvent.event_id == event["id"])):
+                    WebhookEvent.provider == gateway, WebhookEvent.event_id == event.event_id)):
                 duplicate = True
             else:
-                session.add(WebhookEvent(provider="stripe", event_id=event["id"], type=event["type"]))
+                session.add(WebhookEvent(provider=gateway, event_id=event.event_id[:255],
+                                         type=(event.type or event.kind)[:100]))
                 session.flush()  # claim the event id first: a concurrent delivery waits here
-                refunds = _fulfil(kernel, session, event, current)
+                refunds = _fulfil(kernel, session, gateway, event, current)
     except IntegrityError:
         duplicate = True
     if duplicate:
-        _retry_refunds(kernel, session, event)
+        _retry_refunds(kernel, session, gateway, event)
         return "duplicate"
     _send_refunds(kernel, session, refunds)
     return "processed"
 
 
-def _reference(event: dict) -> str:
-    obj = event.get("data", {}).get("object", {})
-    return str((obj.get("payment_intent") if event["type"] == "charge.refunded" else obj.get("id")) or "")
+def process_event(kernel, session: Session, event: dict) -> str:
+    """A verified Stripe event (the dict ``/webhooks/stripe`` receives), processed as above."""
+    from siyu.core.payments.stripe_provider import translate
+
+    return process(kernel, session, "stripe", translate(event))
 
 
-def _failure_check(kernel, session: Session, event: dict) -> str | None:
-    """Before a failure event cancels an order: where the intent stands now and, if it did
-    fail, cancel it at the provider first, so no later attempt can pay a cancelled order.
+def verify(payload: bytes, header: str | None, secret: str, tolerance: int = 300) -> dict:
+    """A Stripe notification's event, once its signature is checked (see stripe_provider)."""
+    from siyu.core.payments.stripe_provider import verify as verify_stripe
+
+    return verify_stripe(payload, header, secret, tolerance)
+
+
+def _failure_check(kernel, session: Session, gateway: str, event: GatewayEvent) -> str | None:
+    """Before a failure event cancels an order: where the payment stands now at the gateway and,
+    if it did fail, cancel it there first, so no later attempt can pay a cancelled order.
     Outside any transaction.
 
-    Stripe delivers events in no particular order: a failure may arrive after a later
-    success. Returns the intent's state (``canceled`` once stopped), or ``None`` when the
-    provider cannot be asked (no API key), in which case the event is trusted. When the
-    provider does not answer, raises a payment alarm and ``ProviderUnavailable``.
+    Gateways deliver events in no particular order: a failure may arrive after a later
+    success. Returns the payment's state (``canceled`` once stopped), or ``None`` when the
+    gateway cannot be asked (no API key), in which case the event is trusted. When the
+    gateway does not answer, raises a payment alarm and ``ProviderUnavailable``.
     """
-    provider = kernel.payment_providers.get("stripe")
-    reference = _reference(event)
-    if provider is None or not reference:
+    provider = kernel.payment_providers.get(gateway)
+    if provider is None:
         return None
-    payment = session.scalar(select(Payment).where(Payment.provider == "stripe", Payment.reference == reference)
+    payment = session.scalar(select(Payment).where(Payment.provider == gateway, Payment.reference == event.reference)
                              .execution_options(populate_existing=True))
     if session.in_transaction():
-        session.commit()  # no transaction stays open across the provider calls
+        session.commit()  # no transaction stays open across the gateway calls
     if payment is None or payment.status != PaymentStatus.PENDING.value:
         return None  # not ours, or settled already: the event changes nothing either way
     try:
-        current = provider.intent_status(kernel, reference) if hasattr(provider, "intent_status") else None
-        if current not in NOT_FAILED and hasattr(provider, "cancel"):
+        current = provider.query(kernel, payment)
+        if current not in NOT_FAILED:
             current = provider.cancel(kernel, payment) or current
-    except Exception as exc:  # network or API error: let the provider deliver again later
+    except Exception as exc:  # network or API error: let the gateway deliver again later
         alarms.intent_unreadable(kernel, session, payment, exc.__cause__ or exc)
         raise ProviderUnavailable(_l("The payment provider could not be reached; retry later.")) from exc
     alarms.intent_readable(session, payment)
     return current
 
 
-def _fulfil(kernel, session: Session, event: dict, current: str | None) -> list[int]:
+def _fulfil(kernel, session: Session, gateway: str, event: GatewayEvent, current: str | None) -> list[int]:
     """Apply the event; returns the ids of automatic refunds to send after commit."""
-    obj = event.get("data", {}).get("object", {})
-    reference = _reference(event)
     fresh = {"populate_existing": True}  # the row as it is now, not as this session last saw it
     payment = session.scalar(select(Payment).where(
-        Payment.provider == "stripe", Payment.reference == reference).execution_options(**fresh))
+        Payment.provider == gateway, Payment.reference == event.reference).execution_options(**fresh))
     if payment is None:
-        return []  # not one of ours (another app on the same Stripe account)
+        return []  # not one of ours (another shop on the same merchant account)
     order = session.scalar(select(Order).where(Order.id == payment.order_id).execution_options(**fresh))
-    if event["type"] == "payment_intent.succeeded":
-        return _succeeded(kernel, session, order, payment, obj.get("amount_received", obj.get("amount")))
-    if event["type"] == "charge.refunded":
-        # A refunded charge was paid first, whatever order the events arrive in.
-        refunded = (int(obj.get("amount_refunded") or 0), str(obj.get("id", reference)))
-        refunds = _succeeded(kernel, session, order, payment, obj.get("amount_captured", obj.get("amount")),
-                             refunded)
+    if event.kind == "succeeded":
+        return _succeeded(kernel, session, order, payment, event.amount)
+    if event.kind == "refunded":
+        # A refunded payment was paid first, whatever order the events arrive in.
+        refunded = (int(event.refunded_total or 0), event.refund_reference or event.reference)
+        refunds = _succeeded(kernel, session, order, payment, event.amount, refunded)
         record_provider_refund(kernel, session, order, payment, *refunded)
         return refunds
-    if event["type"] == "payment_intent.payment_failed" and payment.status == "pending":
-        error = obj.get("last_payment_error") or {}
+    if event.kind == "failed" and payment.status == PaymentStatus.PENDING.value:
         if current in NOT_FAILED:
-            log.info("stale failure for %s: the intent is %s now", payment.reference, current)
+            log.info("stale failure for %s: the payment is %s now", payment.reference, current)
             return []  # an earlier attempt failed; the success event settles the order
-        payment_failed(kernel, session, payment, error.get("message") or "card declined")
+        payment_failed(kernel, session, payment, event.message or "payment failed")
     return []
 
 
@@ -219,13 +195,10 @@ def _send_refunds(kernel, session: Session, refund_ids: list[int]) -> None:
         raise ProviderUnavailable(_l("The automatic refund could not be made yet; it is retried.")) from failed
 
 
-def _retry_refunds(kernel, session: Session, event: dict) -> None:
+def _retry_refunds(kernel, session: Session, gateway: str, event: GatewayEvent) -> None:
     """A redelivered event: retry the payment's automatic refunds that failed (or stalled)."""
-    reference = _reference(event)
-    if not reference:
-        return
-    payment_id = session.scalar(select(Payment.id).where(Payment.provider == "stripe",
-                                                         Payment.reference == reference))
+    payment_id = session.scalar(select(Payment.id).where(Payment.provider == gateway,
+                                                         Payment.reference == event.reference))
     if payment_id is None:
         return
     now = utcnow()

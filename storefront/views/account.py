@@ -17,12 +17,13 @@ from siyu.core.signin import AccountLocked
 from siyu.core.db import write_transaction
 from siyu.core.models import Order, Payment
 from siyu.core.orders import order_for_member
+from siyu.core.payments.gateway import DESKTOP
 from siyu.core.reservations import UnpaidLimitReached
 from siyu.storefront.context import db, kernel
 from siyu.storefront.errors import problem_response, wants_json
 from siyu.storefront.extensions import limiter
 from siyu.storefront.views.helpers import locale_code, show_error
-from siyu.storefront.visitor import visitor_id
+from siyu.storefront.visitor import request_attribution, visitor_id
 
 bp = Blueprint("account", __name__)
 PAGE_SIZE = 20
@@ -61,7 +62,8 @@ def signup():
         if form.validate():
             try:
                 member = sign_up(kernel(), db(), email=form.email.data, password=form.password.data,
-                                 name=form.name.data or "", locale=locale_code(), visitor_id=visitor_id())
+                                 name=form.name.data or "", locale=locale_code(), visitor_id=visitor_id(),
+                                 attribution=request_attribution())
             except ValidationError as exc:
                 show_error(exc, form)
                 status = 422
@@ -156,7 +158,17 @@ def orders():
 def order(number: str):
     item = order_for_member(db(), number, current_user)
     payments = db().scalars(select(Payment).where(Payment.order_id == item.id)).all()
-    return render_template("account/order.html", order=item, payments=payments, form=FlaskForm())
+    return render_template("account/order.html", order=item, payments=payments, form=FlaskForm(),
+                           pay_later=_pay_later_text(item, payments))
+
+
+def _pay_later_text(order, payments) -> str | None:
+    """For an unpaid order of a gateway paid outside the shop (a transfer, on delivery): how."""
+    gateway = kernel().payment_providers.get(order.payment_method)
+    pending = [p for p in payments if p.status == "pending"]
+    if order.status != "placed" or gateway is None or not gateway.supports.pays_later or not pending:
+        return None
+    return str(gateway.pay_action(kernel(), pending[-1], DESKTOP).text)
 
 
 @bp.app_errorhandler(UnpaidLimitReached)
