@@ -186,8 +186,12 @@ def cart_adjustments(
 
 
 @hookspec
-def on_order_placed(kernel: "Kernel", session: "Session", order: "Order", cart: "PricedCart") -> None:
+def on_order_placed(kernel: "Kernel", session: "Session", order: "Order", cart: "PricedCart",
+                    attribution: Mapping[str, Any]) -> None:
     """An order was placed: stock is reserved, lines and adjustments are written.
+    ``order.visitor_id`` is the browser's visitor; ``attribution`` what the storefront read
+    from the request about where the shopper came from, by plugin (the storefront's
+    ``request_attribution``; empty from the API, jobs and the CLI).
 
     In the checkout transaction: reserve what you need (a coupon, points); raising aborts
     the order and releases everything.
@@ -276,8 +280,11 @@ def on_after_sale_decided(kernel: "Kernel", session: "Session", order: "Order", 
 
 
 @hookspec
-def on_member_created(kernel: "Kernel", session: "Session", member: "Member", visitor_id: str | None) -> None:
-    """A shopper signed up. The visitor's touches are already bound to the member.
+def on_member_created(kernel: "Kernel", session: "Session", member: "Member", visitor_id: str | None,
+                      attribution: Mapping[str, Any]) -> None:
+    """A shopper signed up. The visitor's touches are already bound to the member;
+    ``attribution`` is what the storefront read from the request about where they came from,
+    by plugin (the storefront's ``request_attribution``; empty from the API, jobs and the CLI).
 
     In the sign-up transaction: record first-touch attribution, give a welcome gift.
     """

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,10 @@ def validate_signup(email: str, password: str, name: str = "") -> dict[str, str]
 
 
 def sign_up(kernel, session: Session, *, email: str, password: str, name: str = "",
-            locale: str | None = None, visitor_id: str | None = None) -> Member:
+            locale: str | None = None, visitor_id: str | None = None,
+            attribution: Mapping[str, Any] | None = None) -> Member:
+    """Create a member (validated, password hashed); runs ``on_member_created`` with the
+    visitor and ``attribution`` (what the storefront read from the request, by plugin)."""
     email = normalise_email(email)
     errors = validate_signup(email, password, name)
     if errors:
@@ -59,7 +62,7 @@ def sign_up(kernel, session: Session, *, email: str, password: str, name: str = 
             if visitor_id:
                 bind_touches(session, visitor_id, member.id)
             call_in_transaction(kernel.pm, "on_member_created", kernel=kernel, session=session, member=member,
-                                visitor_id=visitor_id)
+                                visitor_id=visitor_id, attribution=dict(attribution or {}))
     except IntegrityError as exc:
         raise ValidationError(_l("This email already has an account."),
                               fields={"email": _l("This email already has an account.")}) from exc

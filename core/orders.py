@@ -80,8 +80,12 @@ def place_order(
     inputs: Mapping[str, str] | None = None,
     locale: str = "zh_CN",
     visitor_id: str | None = None,
+    attribution: Mapping[str, Any] | None = None,
 ) -> Order:
     """Place an order from ``{product_id: quantity}``: price it, reserve stock, run hooks.
+
+    ``attribution``: what the storefront read from the request about where the shopper came
+    from, by plugin (``request_attribution``); ``on_order_placed`` receives it.
 
     Idempotent per ``checkout_token``: submitting the same checkout twice returns the
     first order. Raises ``ValidationError``, ``NotFound``, ``OutOfStock`` or
@@ -114,7 +118,8 @@ def place_order(
             session.add(order)
             session.flush()
             attach_delivery(session, member, order, priced)
-            call_in_transaction(kernel.pm, "on_order_placed", kernel=kernel, session=session, order=order, cart=priced)
+            call_in_transaction(kernel.pm, "on_order_placed", kernel=kernel, session=session, order=order, cart=priced,
+                                attribution=dict(attribution or {}))
     except IntegrityError:
         # The same checkout submitted concurrently: the other request placed it.
         existing = _order_for_token(session, checkout_token, member)

@@ -93,6 +93,22 @@ def storefront_slot(slot: str, context: Mapping[str, Any]) -> str | None:
     """
 
 
+# ------------------------------------------------------------------ sign-up and checkout
+
+
+@hookspec
+def request_attribution(session: "Session") -> Mapping[str, Any] | None:
+    """Tell a sign-up or a checkout where this request's shopper came from, beyond the
+    visitor's touches (which the core binds itself): a signed referral cookie, say. Return
+    ``{"<plugin name>": value}``, a value of your own making that only you read.
+
+    The storefront's sign-up and checkout ask before their transaction and pass the merged
+    answers to ``sign_up`` / ``place_order``, which give them to ``on_member_created`` and
+    ``on_order_placed`` as ``attribution``: transactional hooks never read the request (the
+    API, jobs and the CLI run them with an empty ``attribution``). Not in a transaction.
+    """
+
+
 # -------------------------------------------------------------------------- back office
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from flask import Flask, g, request
 from flask_login import current_user
@@ -26,6 +27,16 @@ def visitor_id() -> str:
             g.visitor_id = secrets.token_urlsafe(18)
             g.new_visitor = True
     return g.visitor_id
+
+
+def request_attribution() -> dict[str, Any]:
+    """What plugins read from this request about where the shopper came from, by plugin
+    (``request_attribution``): for ``sign_up`` and ``place_order``, whose hooks never read
+    the request themselves."""
+    found: dict[str, Any] = {}
+    for answer in kernel().pm.hook.request_attribution(session=db()):
+        found.update(answer or {})
+    return found
 
 
 def init_app(app: Flask) -> None:

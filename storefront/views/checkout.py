@@ -25,7 +25,7 @@ from siyu.storefront.extensions import configured_limit, limiter, member_or_addr
 from siyu.storefront.views.cart import priced_cart
 from siyu.storefront.views.delivery_form import delivery_context, delivery_inputs
 from siyu.storefront.views.helpers import get_cart, locale_code, save_cart
-from siyu.storefront.visitor import visitor_id
+from siyu.storefront.visitor import request_attribution, visitor_id
 
 bp = Blueprint("checkout", __name__)
 
@@ -69,6 +69,7 @@ def checkout():
             kernel(), db(), member=current_user, items=get_cart(),
             payment_method=form.payment_method.data, checkout_token=form.checkout_token.data,
             inputs=_plugin_inputs(), locale=locale_code(), visitor_id=visitor_id(),
+            attribution=request_attribution(),
         )
         if order.total == 0 and order.status == OrderStatus.PLACED.value:
             settle_free_order(kernel(), db(), order)

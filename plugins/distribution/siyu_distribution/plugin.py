@@ -4,25 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import has_request_context
 from flask.cli import with_appcontext
 from markupsafe import Markup
 
 from siyu.plugin import hookimpl, lazy_gettext as _l
 
-from siyu_distribution import accrual, attribution, config, distributors, hookspecs, models  # noqa: F401
+from siyu_distribution import accrual, config, distributors, hookspecs, models  # noqa: F401
+from siyu_distribution import attribution as referrals
 from siyu_distribution import ledger  # noqa: F401  (installs the append-only guards)
 
 HERE = Path(__file__).resolve().parent
-
-
-def _cookie(settings: config.Settings | None = None):
-    """The verified referral cookie of the current request, if any (never in jobs)."""
-    if not has_request_context():
-        return None
-    from siyu_distribution.views import referral
-
-    return referral.current_ref(settings)
 
 
 @hookimpl
@@ -82,19 +73,27 @@ def on_demo_seeded(kernel, session):
 def attribution_from_request(args, session):
     code = args.get("ref")
     if code and distributors.approved_link(session, code) is not None:
-        return [(attribution.TOUCH_SOURCE, code)]
+        return [(referrals.TOUCH_SOURCE, code)]
     return None
 
 
 @hookimpl
-def on_member_created(session, member):
-    attribution.bind(session, member.id, config.load(session), cookie=_cookie())
+def request_attribution(session):
+    """The verified referral cookie of this request, for the sign-up and checkout hooks below."""
+    from siyu_distribution.views import referral
+
+    ref = referral.current_ref(config.load(session))
+    return {"distribution": ref} if ref is not None else None
 
 
 @hookimpl
-def on_order_placed(session, order):
-    settings = config.load(session)
-    attribution.attribute_order(session, order, settings, cookie=_cookie(settings))
+def on_member_created(session, member, attribution):
+    referrals.bind(session, member.id, config.load(session), cookie=attribution.get("distribution"))
+
+
+@hookimpl
+def on_order_placed(session, order, attribution):
+    referrals.attribute_order(session, order, config.load(session), cookie=attribution.get("distribution"))
 
 
 @hookimpl

@@ -206,3 +206,18 @@ def test_release_command(runner, kernel, db, seller):
     result = runner.invoke(args=["siyu", "distribution", "release"])
     assert result.exit_code == 0, result.output
     assert "released 0" in result.output
+
+
+def test_the_referral_cookie_reaches_the_hooks_as_attribution_not_from_the_request(kernel, db, seller):
+    """The sign-up and checkout hooks read no request: the storefront hands them the verified
+    cookie (``request_attribution``), so here, with no request at all, it is passed by hand."""
+    from siyu.plugin import place_order, sign_up, utcnow
+
+    ref = (seller.id, link_of(db, seller).code, utcnow())
+    newcomer = sign_up(kernel, db, email="referred@example.com", password="correct-horse",
+                       attribution={"distribution": ref})
+    assert db.get(Binding, newcomer.id).distributor_id == seller.id
+    order = place_order(kernel, db, member=newcomer, items={make_product(db).id: 1}, payment_method="manual",
+                        checkout_token="tok-attribution", attribution={"distribution": ref})
+    row = db.get(OrderAttribution, order.id)
+    assert (row.distributor_id, row.source) == (seller.id, "cookie")
