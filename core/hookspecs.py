@@ -174,11 +174,54 @@ def cart_adjustments(
     The engine calls this once per stage, in order: ``item`` (per-line prices such as a
     member price; set ``Adjustment.sku``), ``order`` (coupons, spend thresholds),
     ``redemption`` (points), ``fee`` (positive amounts such as shipping). ``cart`` carries
-    the running totals after the previous stages and ``cart.inputs`` (the checkout form).
+    the running totals after the previous stages, what applied so far (``cart.adjustments``,
+    ``line.adjustments``) and ``cart.inputs`` (the checkout form and ``pricing_inputs``).
     Amounts are integer minor units, negative for a discount; the engine clamps discounts
     so that no line and no total goes below zero, and keeps each adjustment as a line on
-    the order. Runs in the checkout transaction when an order is placed; raising aborts
-    the checkout with a clear error (fail closed).
+    the order.
+
+    Say what an adjustment is and what it combines with; without it, everything stacks:
+
+    - ``kind`` names it (``member_price``, ``group_price``, ``coupon``, ``points``).
+    - ``exclusive=True``: of the exclusive proposals for one line (``item``) or the cart
+      (later stages), only the best for the shopper applies; the bundled member price is one.
+    - ``excludes=("member_price", "coupon")``: proposals of those kinds for the same line or
+      cart are dropped in this stage, and later stages leave its line out: a coupon of an
+      excluded kind cannot discount it (``line.accepts("coupon")`` is false; the engine caps
+      a cart-wide discount at the lines that accept it, and drops it when none does).
+    - ``unit_price`` and ``max_quantity`` (``item``): "at most N units at this price"; the
+      engine prices ``min(quantity, N)`` units so and leaves the rest at the regular price.
+
+    The choice is deterministic: ``excludes`` first, in the stage's order (priority,
+    source, code), then the contest of exclusive ones (ties go to the first in that order);
+    every proposal not applied is in ``cart.dropped``, with ``dropped_reason`` and
+    ``dropped_by``. To see the other proposals of your stage before the engine decides,
+    implement this hook as a wrapper (``@hookimpl(wrapper=True)``): ``proposals = yield``
+    gives the other implementations' lists; return them with yours added.
+
+    Called for the cart page and the checkout page as well (nothing is written then). Runs
+    in the checkout transaction when an order is placed; raising aborts the checkout with a
+    clear error (fail closed).
+    """
+
+
+@hookspec
+def pricing_inputs(
+    kernel: "Kernel", session: "Session", member: "Member | None", items: Mapping[int, int],
+    inputs: Mapping[str, str], where: str, browser: Mapping[str, Any],
+) -> Mapping[str, str] | None:
+    """Contribute pricing inputs before a cart is priced: a mapping merged into ``cart.inputs``.
+
+    Called each time a shopper's cart is priced: ``where`` is ``cart`` (the cart page),
+    ``checkout`` (the checkout page) or ``order`` (placing it, in the checkout transaction),
+    so the pages show the price the order is placed at. ``items`` is ``{product_id:
+    quantity}``; ``inputs`` what the caller gave (the checkout form's fields); ``browser``
+    the shopper's browser session as plain values in the storefront (say, the group a
+    plugin's page let them join), empty elsewhere (the API, jobs). All read-only.
+
+    Return string keys and values, prefixed with your plugin's name (``group_buy.group``):
+    the caller's inputs win over yours (a shopper's choice is never overridden), and of two
+    plugins giving one key the first called wins. Fail closed: raising refuses the pricing.
     """
 
 
@@ -221,8 +264,14 @@ def on_order_refunded(kernel: "Kernel", session: "Session", order: "Order", refu
 
 @hookspec
 def on_order_cancelled(kernel: "Kernel", session: "Session", order: "Order", reason: str) -> None:
-    """An unpaid order was cancelled (``reason``: ``customer``, ``staff``,
-    ``payment_failed`` or ``expired``); its stock is already released.
+    """An unpaid order was cancelled; its stock is already released.
+
+    ``reason`` is the core's (``customer``, ``staff``, ``payment_failed``, ``expired``) or a
+    plugin's own, namespaced by the plugin: ``cancel_order(kernel, session, order,
+    "group_buy:failed")`` (at most 32 characters: lower case letters, digits, ``_ . -``).
+    The back office shows the label a plugin gave it with
+    ``siyu.plugin.register_cancel_reason("group_buy:failed", _l("The group did not fill"))``,
+    else the reason as it is.
 
     In the cancelling transaction: release coupon reservations and similar holds.
     """

@@ -32,7 +32,8 @@ from siyu.core.models import (
 )
 from siyu.core.payments.steps import begin_writes, payment_step, stop_payments
 from siyu.core.delivery import attach_delivery
-from siyu.core.pricing import PricedCart, price_cart, validate_quantities
+from siyu.core.pricing import PricedCart, gather_inputs, price_cart, validate_quantities
+from siyu.core.cancel_reasons import check_reason
 from siyu.core import reservations
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -63,9 +64,17 @@ def load_cart_products(session: Session, quantities: Mapping[int, int]) -> list[
 
 
 def quote(kernel, session: Session, member: Member | None, items: Mapping[Any, Any],
-          inputs: Mapping[str, str] | None = None) -> PricedCart:
-    """Price a cart for display; nothing is written."""
+          inputs: Mapping[str, str] | None = None, *, where: str = "cart",
+          browser: Mapping[str, Any] | None = None) -> PricedCart:
+    """Price a cart for display; nothing is written.
+
+    ``where`` is the page (``cart`` or ``checkout``) and ``browser`` what the shopper's browser
+    session holds (the storefront passes its signed cookie's values): plugins add inputs from
+    them through ``pricing_inputs``, as ``place_order`` does, so the page shows the price the
+    order will be placed at.
+    """
     quantities = validate_quantities(items)
+    inputs = gather_inputs(kernel, session, member, quantities, inputs, where, browser)
     return price_cart(kernel, session, load_cart_products(session, quantities), member, inputs)
 
 
@@ -80,12 +89,17 @@ def place_order(
     inputs: Mapping[str, str] | None = None,
     locale: str = "zh_CN",
     visitor_id: str | None = None,
+    browser: Mapping[str, Any] | None = None,
     attribution: Mapping[str, Any] | None = None,
 ) -> Order:
     """Place an order from ``{product_id: quantity}``: price it, reserve stock, run hooks.
 
     ``attribution``: what the storefront read from the request about where the shopper came
     from, by plugin (``request_attribution``); ``on_order_placed`` receives it.
+
+    ``inputs`` (the checkout form's plugin fields) and ``browser`` (the shopper's browser
+    session, from the storefront) reach pricing as on the cart and checkout pages
+    (``pricing_inputs``, ``where="order"``).
 
     Idempotent per ``checkout_token``: submitting the same checkout twice returns the
     first order. Raises ``ValidationError``, ``NotFound``, ``OutOfStock`` or
@@ -111,6 +125,7 @@ def place_order(
             if existing is not None:  # the same form, submitted concurrently, won the lock
                 return existing
             reservations.enforce(session, member.id, visitor_id, sum(quantities.values()), utcnow())
+            inputs = gather_inputs(kernel, session, member, quantities, inputs, "order", browser)
             priced = price_cart(kernel, session, load_cart_products(session, quantities), member, inputs)
             for line in priced.lines:  # id order: concurrent checkouts lock rows alike
                 _reserve_stock(session, line.product, line.quantity)
@@ -215,8 +230,14 @@ def mark_paid(kernel, session: Session, order: Order, payment: Payment) -> bool:
     return True
 
 
+def staff_confirmed(kernel) -> list[str]:
+    """Names of the gateways whose payments staff confirm by hand."""
+    return [name for name, gateway in kernel.payment_providers.items() if gateway.supports.staff_confirm]
+
+
 def confirm_manual_payment(kernel, session: Session, order: Order) -> Payment:
-    """Staff confirm that a bank transfer or cash on delivery arrived."""
+    """Staff confirm that a bank transfer or cash on delivery arrived (a gateway whose
+    ``supports.staff_confirm`` is true)."""
     with write_transaction(session):
         payment = session.scalar(
             select(Payment).where(Payment.order_id == order.id, Payment.provider.in_(staff_confirmed(kernel)))
@@ -235,11 +256,6 @@ def settle_free_order(kernel, session: Session, order: Order) -> Payment:
                           amount=0, currency=order.currency, status=PaymentStatus.PENDING.value)
         session.add(payment)
         session.flush()
-def staff_confirmed(kernel) -> list[str]:
-    """Names of the gateways whose payments staff confirm by hand."""
-    return [name for name, gateway in kernel.payment_providers.items() if gateway.supports.staff_confirm]
-
-
         if not mark_paid(kernel, session, order, payment):
             raise InvalidTransition(_l("Only an unpaid order can be cancelled."))
     return payment
@@ -249,10 +265,16 @@ def cancel_order(kernel, session: Session, order: Order, reason: str) -> None:
     """Cancel an unpaid order: its payments at their provider first, then the order here
     (stock released, ``on_order_cancelled`` run).
 
+    ``reason`` is one of the core's (``customer``, ``staff``, ``payment_failed``, ``expired``)
+    or a plugin's own, namespaced by the plugin (``group_buy:failed``, at most 32 characters;
+    its label: ``siyu.core.cancel_reasons.register_cancel_reason``); anything else is a
+    ``ValueError``, before anything changes.
+
     Raises ``InvalidTransition`` (409) when the order is not placed any more, or when the
     provider says its payment went through or is going through (the webhook then marks it
     paid); ``PaymentError`` (502/503) when the provider could not be asked: nothing changed.
     """
+    check_reason(reason)
     with payment_step(session, order) as locked:
         if locked.status != OrderStatus.PLACED.value:
             raise InvalidTransition(_l("Only an unpaid order can be cancelled."))

@@ -51,6 +51,7 @@ from siyu.core.pricing import STAGES as PRICING_STAGES, Adjustment, PricedCart, 
 from siyu.core.orders import (
     cancel_order, confirm_manual_payment, expire_unpaid, mark_paid, place_order, quote, settle_free_order,
 )
+from siyu.core.cancel_reasons import cancel_reason_label, register_cancel_reason
 from siyu.core.refunds import refund_order
 from siyu.core.fulfilment import confirm_receipt, ship_order
 from siyu.core.addresses import add_address
@@ -87,7 +88,8 @@ __all__ = [
     "Refund", "RefundStatus", "Shipment", "StaffUser", "Touch",
     "PRICING_STAGES", "Adjustment", "PricedCart", "PricedLine", "apply_adjustment",
     "cancel_order", "confirm_manual_payment", "expire_unpaid", "mark_paid", "place_order", "quote",
-    "settle_free_order", "refund_order", "confirm_receipt", "ship_order", "add_address", "demo_order",
+    "settle_free_order", "register_cancel_reason", "cancel_reason_label", "refund_order", "confirm_receipt",
+    "ship_order", "add_address", "demo_order",
     "record_touches", "sign_up", "create_staff", "may", "anonymise_member", "export_member",
     "repurchase_rate",
     "WEB", "WECHAT_STYLE", "Channel", "ProactivePolicy", "aware_now", "can_send", "channels",

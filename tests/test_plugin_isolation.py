@@ -27,7 +27,7 @@ from siyu.core.payments.manual import ManualProvider
 from siyu.core.refunds import refund_order
 
 #: on_order_refunded has a test of its own: the provider has already paid the money back.
-TRANSACTIONAL = ["cart_adjustments", "on_order_placed", "on_order_paid", "on_order_cancelled",
+TRANSACTIONAL = ["cart_adjustments", "pricing_inputs", "on_order_placed", "on_order_paid", "on_order_cancelled",
                  "on_member_created", "on_member_anonymised", "on_member_interaction", "on_message_received",
                  "on_order_shipped", "on_order_completed", "on_after_sale_requested", "on_after_sale_decided"]
 EN = {"Accept-Language": "en"}
@@ -70,7 +70,7 @@ def checkout_form(client):
 def trigger(hook_name, app, kernel, db, member, arm):
     """Reach the hook the way a shopper, Stripe or staff would; ``arm()`` breaks it just before."""
     product = make_product(db, "ISO", price=3000, stock=10)
-    if hook_name in ("cart_adjustments", "on_order_placed"):
+    if hook_name in ("cart_adjustments", "pricing_inputs", "on_order_placed"):
         client = shopper(app, member, product)
         form = checkout_form(client)
         arm()

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
+from siyu.core.cancel_reasons import cancel_reason_label
 from siyu.core.errors import PaymentError, SiyuError
 from siyu.core.models import Member, Order, OrderStatus, Payment, PaymentAlarm, Refund
 from siyu.core.money import parse_major
@@ -90,6 +91,10 @@ ALARM_LABELS = {
 @bp.app_template_global()
 def alarm_label(kind: str) -> str:
     return str(ALARM_LABELS.get(kind, kind))
+
+
+# Why an order was cancelled: the core's reasons and the labels plugins registered for theirs.
+bp.add_app_template_global(cancel_reason_label)
 
 
 @bp.app_template_global()

@@ -1,7 +1,7 @@
 """The cart: held in the signed session cookie as ids and quantities, priced on the server."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,17 +27,24 @@ def current_member():
     return current_user if current_user.is_authenticated else None
 
 
-def priced_cart(inputs=None):
-    """The session cart priced now; lines whose product went away are dropped with a note."""
+def browser_state() -> dict:
+    """What the shopper's browser session holds, for plugins' ``pricing_inputs`` (say, the
+    group buy they joined): the core stays web-free and is handed plain values."""
+    return dict(session)
+
+
+def priced_cart(inputs=None, where="cart"):
+    """The session cart priced now, as the order will be (``where``: ``cart`` or ``checkout``);
+    lines whose product went away are dropped with a note."""
     cart = get_cart()
     try:
-        return quote(kernel(), db(), current_member(), cart, inputs)
+        return quote(kernel(), db(), current_member(), cart, inputs, where=where, browser=browser_state())
     except NotFound as exc:
         for key in exc.fields:
             cart.pop(int(key), None)
         save_cart(cart)
         flash(_("Some products are no longer available and were removed from your cart."), "warning")
-        return quote(kernel(), db(), current_member(), cart, inputs)
+        return quote(kernel(), db(), current_member(), cart, inputs, where=where, browser=browser_state())
 
 
 @bp.get("/")

@@ -22,7 +22,7 @@ from siyu.core.orders import cancel_order, order_for_member, place_order, settle
 from siyu.core.payments.steps import confirm_payment
 from siyu.storefront.context import db, kernel
 from siyu.storefront.extensions import configured_limit, limiter, member_or_address
-from siyu.storefront.views.cart import priced_cart
+from siyu.storefront.views.cart import browser_state, priced_cart
 from siyu.storefront.views.delivery_form import delivery_context, delivery_inputs
 from siyu.storefront.views.helpers import get_cart, locale_code, save_cart
 from siyu.storefront.visitor import request_attribution, visitor_id
@@ -68,7 +68,7 @@ def checkout():
         order = place_order(
             kernel(), db(), member=current_user, items=get_cart(),
             payment_method=form.payment_method.data, checkout_token=form.checkout_token.data,
-            inputs=_plugin_inputs(), locale=locale_code(), visitor_id=visitor_id(),
+            inputs=_plugin_inputs(), locale=locale_code(), visitor_id=visitor_id(), browser=browser_state(),
             attribution=request_attribution(),
         )
         if order.total == 0 and order.status == OrderStatus.PLACED.value:
@@ -81,7 +81,7 @@ def checkout():
             return redirect(url_for("account.order", number=order.number))
         return redirect(url_for("checkout.pay", number=order.number))
     inputs = delivery_inputs(request.args, get_cart())  # a changed choice is shown with its fee
-    cart = priced_cart(inputs)
+    cart = priced_cart(inputs, where="checkout")
     if not form.payment_method.choices:
         flash(_("This shop cannot take payments right now."), "warning")
     return render_template("checkout/checkout.html", cart=cart, form=form, delivery=delivery_context(cart, inputs))

@@ -4,6 +4,10 @@ The order stage of the pricing engine applies one coupon per order: the one the 
 form names in ``cart.inputs["coupon_id"]`` (``""`` for none), or, when the form did not say
 (the cart page, the first view of checkout), the best one. A coupon the member chose that
 does not apply stops the checkout with its reason.
+
+A coupon is an adjustment of kind ``coupon``: it leaves out the lines whose price excludes
+coupons (a group price that does not stack, ``PricedLine.accepts``), and a plugin's
+exclusive order-stage offer can exclude it in turn.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from siyu_coupons.models import Coupon, CouponTemplate, TemplateProduct
 from siyu_coupons.rules import Rule, discount, shortfall
 
 SOURCE = "coupons"
+KIND = "coupon"
 INPUT = "coupon_id"
 NONE_VALUES = ("", "none", "0")
 
@@ -92,6 +97,10 @@ def measure(coupon: Coupon, template: CouponTemplate, cart: PricedCart, scope: s
     if not lines:
         fit.reason = str(_l("Does not apply to the products in your cart."))
         return fit
+    lines = [ln for ln in lines if ln.accepts(KIND)]
+    if not lines:
+        fit.reason = str(_l("Cannot be combined with the special prices in your cart."))
+        return fit
     if not template.with_member_price:
         lines = [ln for ln in lines if ln.total == ln.subtotal]
         if not lines:
@@ -160,5 +169,5 @@ def adjustments(session: Session, cart: PricedCart, member) -> list[Adjustment]:
         fit = chosen_fit(session, member.id, cart, raw, now)
     if fit is None:
         return []
-    return [Adjustment(code="coupon", label=fit.template.name, amount=-fit.saving, source=SOURCE,
+    return [Adjustment(code="coupon", label=fit.template.name, amount=-fit.saving, source=SOURCE, kind=KIND,
                        data={"coupon_id": fit.coupon.id, "template_id": fit.template.id})]

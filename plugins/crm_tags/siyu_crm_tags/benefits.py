@@ -2,6 +2,10 @@
 
 Prices are computed here for the pricing engine; the points are reserved when the order is
 placed (``points.redeem``), inside the checkout transaction.
+
+The member price is an exclusive adjustment of kind ``member_price``: another plugin's price
+for the line (a group price, a flash sale) that is exclusive too competes with it and the
+lower one applies, and one that ``excludes`` it replaces it. Points are of kind ``points``.
 """
 from __future__ import annotations
 
@@ -34,8 +38,8 @@ def member_price(session: Session, cart: PricedCart, member: Member | None) -> l
         discount = line.total - percent_of(line.total, level.price_percent * 100)
         if discount > 0:
             found.append(Adjustment(code="member_price", label=_l("Member price (%(level)s)", level=level.name),
-                                    amount=-discount, source=SOURCE, sku=line.sku,
-                                    data={"level_id": level.id, "percent": level.price_percent}))
+                                    amount=-discount, source=SOURCE, sku=line.sku, kind="member_price",
+                                    exclusive=True, data={"level_id": level.id, "percent": level.price_percent}))
     return found
 
 
@@ -87,7 +91,7 @@ def redemption(session: Session, cfg: Config, cart: PricedCart, member: Member |
         return []
     used = points_for_value(cfg, value, cart.currency)  # never pay points for a fraction of a fen
     return [Adjustment(code="points", label=_l("Points (%(n)d)", n=used), amount=-value, source=SOURCE,
-                       data={"points": used})]
+                       kind="points", data={"points": used})]
 
 
 def reserve_for_order(session: Session, cfg: Config, order, cart: PricedCart) -> None:
