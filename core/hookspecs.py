@@ -108,14 +108,20 @@ def register_commands(cli: "click.Group") -> None:
 @hookspec
 def register_jobs(register: Callable[..., None]) -> None:
     """Contribute background jobs: ``register(name, func, retries=3, retry_delay=30,
-    every_minutes=None)``.
+    every_minutes=None, daily_at=None, label=None)``.
 
     ``func(kernel, *args, **kwargs)`` runs in the worker (``flask siyu worker``), never in
-    a request; enqueue it with ``siyu.core.jobs.enqueue(kernel, name, ...)`` after the
+    a request; enqueue it with ``siyu.plugin.jobs.enqueue(kernel, name, ...)`` after the
     transaction that prepared it. A job may be retried: make it resumable and idempotent,
-    and keep its progress in the database. With ``every_minutes`` (1–59) the worker also
-    runs it on its schedule, at minutes divisible by it, as ``func(kernel)``: housekeeping
-    that needs no cron. Called once per kernel. Not in a transaction.
+    and keep its progress in the database.
+
+    A job with a schedule is run by the worker as ``func(kernel)``, at most once per slot
+    across workers, and is not queued by name: ``every_minutes`` (1–59) at the minutes of
+    the hour divisible by it, ``daily_at="03:30"`` once a day at that time in the shop's
+    time zone (a slot missed while no worker ran runs when one starts). ``label`` (a lazy
+    string) names it in the back office (Settings → Scheduled jobs), which shows its last
+    run, last error and next slot. Housekeeping needs no cron. Called once per kernel.
+    Not in a transaction.
     """
 
 

@@ -210,7 +210,9 @@ def new_plugin(name, dest):
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
 @click.option("--stripe-port", default=8420, show_default=True)
 def demo_command(port, stripe_port):
-    """Serve the demo shop on 127.0.0.1 with localstripe (no Stripe account needed)."""
+    """Serve the demo shop on 127.0.0.1 with localstripe (no Stripe account needed), and run
+    its jobs and schedule in a thread (a real shop runs `flask siyu worker` beside the web)."""
+    from siyu.core.jobs import Worker
     from siyu.storefront import create_app, devstripe
 
     config = dict(SECURE_COOKIES=False)
@@ -221,12 +223,15 @@ def demo_command(port, stripe_port):
         config.update(devstripe.dev_config(base))
         click.echo(f"localstripe (fake Stripe) at {base}; test card 4242 4242 4242 4242")
     app = create_app(config)
-    click.echo(f"Siyu demo at http://127.0.0.1:{port}")
+    worker = Worker(app.extensions["siyu"])
+    worker.start()
+    click.echo(f"Siyu demo at http://127.0.0.1:{port}; jobs run in this process")
     try:
         from werkzeug.serving import run_simple
 
         run_simple("127.0.0.1", port, app, threaded=True)
     finally:
+        worker.stop()
         if proc is not None:
             proc.terminate()
 
@@ -235,9 +240,14 @@ def demo_command(port, stripe_port):
 @click.option("--workers", default=1, show_default=True, help="worker threads")
 @with_appcontext
 def worker_command(workers):
-    """Run the background job consumer (broadcasts and plugins' jobs)."""
+    """Run the background job consumer: queued jobs (broadcasts, plugins' jobs) and the
+    scheduled ones (Settings → Scheduled jobs), each slot once across workers."""
     from siyu.core.jobs import queue
 
     huey = queue(kernel())
     click.echo(f"siyu worker: {type(huey).__name__}, jobs: {', '.join(sorted(huey.siyu_tasks))}")
+    for job in sorted(huey.siyu_schedules.values(), key=lambda j: j.name):
+        when = job.schedule.daily_at.strftime("daily at %H:%M shop time") if job.schedule.daily_at \
+            else f"every {job.schedule.every_minutes} min"
+        click.echo(f"  scheduled: {job.name}, {when}")
     huey.create_consumer(workers=workers, worker_type="thread").run()

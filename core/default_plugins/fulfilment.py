@@ -49,4 +49,5 @@ def complete_due_orders(kernel) -> int:
 @hookimpl(trylast=True)
 def register_jobs(register):
     # Completion is counted in days: half-hourly is prompt enough and cheap (one indexed query).
-    register("complete_due_orders", complete_due_orders, retries=3, retry_delay=60, every_minutes=30)
+    register("complete_due_orders", complete_due_orders, retries=3, retry_delay=60, every_minutes=30,
+             label=_l("Complete shipped orders not confirmed in time"))

@@ -1,5 +1,6 @@
 """Registers the core payment providers, and the sweep that expires unpaid orders."""
 from siyu.core import hookimpl
+from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.payments.manual import ManualProvider
 from siyu.core.payments.stripe_provider import StripeProvider
 
@@ -17,7 +18,8 @@ def expire_unpaid_orders(kernel) -> int:
 
 @hookimpl(trylast=True)
 def register_jobs(register):
-    register("expire_unpaid_orders", expire_unpaid_orders, retries=0, every_minutes=1)
+    register("expire_unpaid_orders", expire_unpaid_orders, retries=0, every_minutes=1,
+             label=_l("Cancel unpaid orders past their reservation"))
 
 
 @hookimpl(trylast=True)

@@ -1,6 +1,8 @@
 """Back office: the shop's settings (owners)."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,16 +11,18 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, StopValidation
 
+from siyu.core import jobs, schedules
 from siyu.core.errors import SiyuError
 from siyu.core.money import SUPPORTED_CURRENCIES
 from siyu.core.reservations import ORDERS_KEY, RANGES, UNITS_KEY
 from siyu.core.shop_settings import update_shop_settings
 from siyu.storefront.admin import staff_required
 from siyu.storefront.admin.common import show_error
-from siyu.storefront.context import db, invalidate_settings, shop_settings
+from siyu.storefront.context import db, invalidate_settings, kernel, shop_settings
 
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
 TITLE = _l("Settings")
+log = logging.getLogger("siyu.jobs")
 
 
 def _unchanged_when_absent(_form, field):
@@ -65,4 +69,15 @@ def index():
                 return redirect(url_for("admin_settings.index"))
         else:
             status = 422
-    return render_template("admin/settings.html", form=form), status
+    return render_template("admin/settings.html", form=form, scheduled=_scheduled()), status
+
+
+def _scheduled():
+    """The scheduled jobs' last run, last error and next slot; None when they cannot be read
+    (the settings must stay editable then)."""
+    try:
+        rows = schedules.status(db(), jobs.scheduled(kernel()))
+    except Exception:  # noqa: BLE001 - e.g. a QUEUE_URL the worker rejects too: logged, page still shown
+        log.exception("the scheduled jobs' status could not be read")
+        return None
+    return {"rows": rows, "idle": schedules.worker_idle(rows)}
