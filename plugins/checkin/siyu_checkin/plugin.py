@@ -52,7 +52,9 @@ def register_commands(cli):
 def register_jobs(register):
     from siyu_checkin.web.commands import remind_job
 
-    register("checkin.remind", remind_job, retries=1)
+    # Every 5 minutes: the shortest lead time a shop may set (reminder_minutes ≥ 5) still gets one run.
+    register("checkin.remind", remind_job, retries=1, every_minutes=5,
+             label=_l("Check-in reminders before contact windows close"))
 
 
 @hookimpl

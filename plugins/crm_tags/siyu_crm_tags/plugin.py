@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from siyu.plugin import hookimpl, utcnow
+from siyu.plugin import hookimpl, lazy_gettext as _l, utcnow
 
 from siyu_crm_tags import benefits, config, hookspecs, points, rights, rules
 from siyu_crm_tags import models  # noqa: F401 - the tables join the shared metadata
@@ -48,11 +48,37 @@ def register_commands(cli):
         cli.add_command(crm_group)
 
 
+def nightly_recompute(kernel):
+    """Levels, rule tags and dormancy change with time alone: recompute every member nightly,
+    unless a recompute is already queued or running (it covers the night)."""
+    from siyu_crm_tags import recompute
+
+    session = kernel.db.Session()
+    try:
+        if recompute.pending(session) is None:
+            recompute.run(kernel, session)
+    finally:
+        session.close()
+
+
+def expire_points(kernel) -> int:
+    """Write off lots past their date in the ledger (balances already ignore them)."""
+    session = kernel.db.Session()
+    try:
+        return points.expire_due(kernel, session)
+    finally:
+        session.close()
+
+
 @hookimpl(optionalhook=True)
 def register_jobs(register):
     from siyu_crm_tags import recompute
 
     register("crm_tags.recompute", recompute.job, retries=3)
+    register("crm_tags.nightly_recompute", nightly_recompute, retries=3, retry_delay=300, daily_at="04:00",
+             label=_l("Recompute levels and rule tags"))
+    register("crm_tags.expire_points", expire_points, retries=3, retry_delay=300, daily_at="00:15",
+             label=_l("Expire points past their date"))
 
 
 @hookimpl

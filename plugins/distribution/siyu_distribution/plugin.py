@@ -55,11 +55,33 @@ def register_commands(cli):
     @with_appcontext
     @click.option("--limit", default=1000, show_default=True, help="orders per run")
     def release(limit):
-        """Make commission payable once the return window has passed (run it daily)."""
+        """Make commission payable once the return window has passed (the worker does it daily)."""
         from siyu.plugin.web import db
 
         moved = accrual.release_due(db(), config.load(db()), limit=limit)
         click.echo(f"released {moved} commission entries")
+
+
+def release_job(kernel) -> int:
+    """The worker's daily run of ``flask siyu distribution release``: every due entry, in rounds."""
+    session = kernel.db.Session()
+    try:
+        total = 0
+        for _ in range(1000):  # bounded: each round moves what became due, the last moves none
+            moved = accrual.release_due(session, config.load(session))
+            total += moved
+            if not moved:
+                break
+        return total
+    finally:
+        session.close()
+
+
+@hookimpl(optionalhook=True)
+def register_jobs(register):
+    # Commission waits days (the return window): one run a day, at night in the shop's time.
+    register("distribution.release", release_job, retries=3, retry_delay=300, daily_at="03:30",
+             label=_l("Release commission past the return window"))
 
 
 @hookimpl
