@@ -1,77 +1,55 @@
-"""Siyu's pytest plugin (entry point ``pytest11``): fixtures for the core and for plugins.
+"""Siyu's pytest plugin (entry point ``pytest11``): fixtures for the core's and plugins' tests.
 
-- ``siyu_config`` / ``siyu_plugins``: override in a conftest to configure the app or to
-  add plugin objects that contribute start-up things (blueprints, migrations).
-- ``app``, ``client``, ``runner``, ``db``: a migrated shop per test. SQLite by default;
-  ``SIYU_TEST_DATABASE=postgresql`` runs the same tests on a throwaway PostgreSQL cluster.
-- ``pg_app``: always PostgreSQL, for race tests (skipped only when no server can be
+Every fixture is named ``siyu_*``, so a project that also installs pytest-flask (``app``,
+``client``, ``live_server``...) keeps both; a suite that wants short names defines them in its
+own conftest (docs/writing-plugins.md). What they give:
+
+- ``siyu_config`` / ``siyu_plugins``: override in a conftest to configure the app or to add
+  plugin objects that contribute start-up things (blueprints, migrations).
+- ``siyu_app``, ``siyu_client``, ``siyu_runner``, ``siyu_kernel``, ``siyu_db``: a migrated shop
+  per test. SQLite by default; ``SIYU_TEST_DATABASE=postgresql`` runs the same tests on a
+  throwaway PostgreSQL cluster (``SIYU_TEST_POSTGRES_URL`` reuses one, ``SIYU_TEST_PG_PORT``
+  picks the throwaway one's port).
+- ``siyu_pg_app``: always PostgreSQL, for race tests (skipped only when no server can be
   started, and never skipped under ``CI``).
-- ``register_plugin``: register a plugin object into the running app for request-time hooks.
-- ``localstripe``: a fake Stripe server on 127.0.0.1; ``stripe_app`` uses it.
-- ``live_server``: the app served on 127.0.0.1 from a thread, for webhooks and browsers.
-- ``give_address(session, member)``: a default delivery address, which the checkout needs
-  for goods that ship.
+- ``siyu_shopper`` / ``siyu_staff``: clients signed in as a new member (with an address) and
+  as a new owner, CSRF handled (``siyu.storefront.testing_kit``).
+- ``siyu_all_plugins``: true under ``--siyu-all-plugins`` or ``SIYU_TEST_ALL_PLUGINS=1``: a
+  suite that enables plugins then runs with every installed plugin enabled.
+- ``siyu_register_plugin``: register a plugin object into the running app for request-time hooks.
+- ``siyu_localstripe`` (``SIYU_TEST_LOCALSTRIPE_PORT``): a fake Stripe server on 127.0.0.1;
+  ``siyu_stripe_config`` is the configuration that uses it.
+- ``siyu_live_server`` (``SIYU_TEST_LIVE_PORT``): the app served on 127.0.0.1 from a thread.
 """
 from __future__ import annotations
 
 import os
-import shutil
 import threading
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from siyu.storefront.testing_pg import PostgresCluster, PostgresUnavailable, find_pg_bin
+from siyu.storefront.testing_app import make_app
+from siyu.storefront.testing_kit import (  # noqa: F401  (the kit's helpers, imported from here before)
+    TEST_ADDRESS, allow_unpaid_orders, give_address, shopper_client, staff_client,
+)
+from siyu.storefront.testing_pg import PostgresCluster, PostgresUnavailable, find_pg_bin, port_from_env
 
-_TEMPLATES: dict[tuple, str] = {}
 _PG_UNAVAILABLE: list[str] = []  # why the session's cluster could not start
 
 
-#: A valid mainland address (杭州市西湖区) for tests whose shoppers buy goods that ship.
-TEST_ADDRESS = {"recipient": "王小明", "phone": "13812345678", "province_code": "330000",
-                "city_code": "330100", "district_code": "330106", "street": "文三路 90 号 501"}
+def pytest_addoption(parser):
+    parser.addoption("--siyu-all-plugins", action="store_true", default=False,
+                     help="Siyu: a test shop that enables plugins enables every installed plugin")
 
 
-def give_address(session, member, **changes):
-    """Add a default delivery address to ``member``'s address book and return it."""
-    from siyu.core.addresses import add_address
-
-    return add_address(session, member, {**TEST_ADDRESS, **changes}, make_default=True)
-
-
-def allow_unpaid_orders(session, orders=100, units=10_000):
-    """Raise the shop's caps on unpaid orders (``siyu.core.reservations``; 3 orders and 50
-    items by default): for tests that leave many orders of one member unpaid on purpose."""
-    from siyu.core import settings
-    from siyu.core.db import write_transaction
-
-    with write_transaction(session):
-        settings.put(session, "core", "unpaid_orders_cap", orders)
-        settings.put(session, "core", "unpaid_units_cap", units)
-
-
-def _template_key(config: dict, plugins: list) -> tuple:
-    enabled = config.get("PLUGINS", ())
-    return (enabled if isinstance(enabled, str) else tuple(sorted(enabled)),
-            tuple(sorted(getattr(p, "__name__", repr(type(p))) for p in plugins)))
-
-
-def _base_config() -> dict[str, Any]:
-    return {
-        "TESTING": True,
-        "SECURE_COOKIES": False,
-        "SECRET_KEY": "test-secret-key",
-        "RATELIMIT_ENABLED": False,
-        "STRIPE_SECRET_KEY": "",
-        "STRIPE_PUBLISHABLE_KEY": "",
-        "STRIPE_WEBHOOK_SECRET": "whsec_test_siyu",
-    }
+def _backend() -> str:
+    return "postgresql" if os.environ.get("SIYU_TEST_DATABASE", "").startswith("postgres") else "sqlite"
 
 
 @pytest.fixture
 def siyu_config() -> dict[str, Any]:
-    """Extra configuration for the ``app`` fixture; override to change it."""
+    """Extra configuration for ``siyu_app``; override to change it."""
     return {}
 
 
@@ -81,18 +59,30 @@ def siyu_plugins() -> list[Any]:
     return []
 
 
+@pytest.fixture
+def siyu_all_plugins(request) -> bool:
+    """Run with every installed plugin: ``--siyu-all-plugins`` or ``SIYU_TEST_ALL_PLUGINS=1``."""
+    return bool(request.config.getoption("--siyu-all-plugins")) or \
+        os.environ.get("SIYU_TEST_ALL_PLUGINS", "") not in ("", "0", "false", "no")
+
+
 @pytest.fixture(scope="session")
-def postgresql_cluster() -> Iterator[PostgresCluster | None]:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (``SIYU_TEST_POSTGRES_URL`` to reuse one)."""
+def siyu_pg_cluster() -> Iterator[PostgresCluster | None]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (``SIYU_TEST_POSTGRES_URL`` to reuse one:
+    the databases this session creates there are dropped at its end)."""
     url = os.environ.get("SIYU_TEST_POSTGRES_URL")
     if url:
-        yield PostgresCluster.external(url)
+        cluster = PostgresCluster.external(url)
+        try:
+            yield cluster
+        finally:
+            cluster.drop_created()
         return
     if find_pg_bin() is None:
         yield None
         return
     try:
-        cluster = PostgresCluster.start()  # leaves nothing running when it fails
+        cluster = PostgresCluster.start(port_from_env("SIYU_TEST_PG_PORT"))  # leaves nothing running when it fails
     except PostgresUnavailable as exc:  # e.g. psycopg not installed
         _PG_UNAVAILABLE.append(str(exc))
         yield None
@@ -103,89 +93,79 @@ def postgresql_cluster() -> Iterator[PostgresCluster | None]:
         cluster.stop()
 
 
-def _make_app(request, tmp_path: Path, config: dict, plugins: list, backend: str):
-    from siyu.core import migrate
-    from siyu.storefront import create_app
-
-    instance = tmp_path / "instance"
-    instance.mkdir(exist_ok=True)
-    full = {**_base_config(), **config}
-    key = (backend,) + _template_key(full, plugins)
-    if backend == "postgresql":
-        cluster = request.getfixturevalue("postgresql_cluster")
-        if cluster is None:
-            reason = _PG_UNAVAILABLE[-1] if _PG_UNAVAILABLE else "PostgreSQL server binaries not installed"
-            if os.environ.get("CI"):
-                pytest.fail(f"PostgreSQL is required in CI but no server could be started: {reason}")
-            pytest.skip(reason)
-        if key not in _TEMPLATES:
-            _TEMPLATES[key] = cluster.create_database(f"tpl_{len(_TEMPLATES)}")
-            tpl_app = create_app({**full, "DATABASE_URL": cluster.url(_TEMPLATES[key])}, plugins=plugins,
-                                 instance_path=str(instance))
-            migrate.upgrade(tpl_app.extensions["siyu"])
-            tpl_app.extensions["siyu"].db.dispose()
-        full["DATABASE_URL"] = cluster.url(cluster.create_database(template=_TEMPLATES[key]))
-    else:
-        if key not in _TEMPLATES:
-            template = tmp_path.parent / f"siyu-template-{len(_TEMPLATES)}.db"
-            tpl_app = create_app({**full, "DATABASE_URL": f"sqlite:///{template}"}, plugins=plugins,
-                                 instance_path=str(instance))
-            migrate.upgrade(tpl_app.extensions["siyu"])
-            tpl_app.extensions["siyu"].db.dispose()
-            _TEMPLATES[key] = str(template)
-        target = instance / "siyu.db"
-        shutil.copyfile(_TEMPLATES[key], target)
-        full["DATABASE_URL"] = f"sqlite:///{target}"
-    return create_app(full, plugins=plugins, instance_path=str(instance))
+def _cluster(request) -> PostgresCluster:
+    cluster = request.getfixturevalue("siyu_pg_cluster")
+    if cluster is None:
+        reason = _PG_UNAVAILABLE[-1] if _PG_UNAVAILABLE else "PostgreSQL server binaries not installed"
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI but no server could be started: {reason}")
+        pytest.skip(reason)
+    return cluster
 
 
-def _backend() -> str:
-    return "postgresql" if os.environ.get("SIYU_TEST_DATABASE", "").startswith("postgres") else "sqlite"
+def _app(request, tmp_path, config, plugins, all_plugins, backend):
+    if all_plugins and config.get("PLUGINS"):
+        config = {**config, "PLUGINS": "*"}  # a suite that enables plugins: every installed one
+    cluster = _cluster(request) if backend == "postgresql" else None
+    application = make_app(tmp_path, config, plugins, cluster)
+    yield application
+    application.extensions["siyu"].db.dispose()
 
 
 @pytest.fixture
-def app(request, tmp_path, siyu_config, siyu_plugins):
+def siyu_app(request, tmp_path, siyu_config, siyu_plugins, siyu_all_plugins):
     """A shop with a freshly migrated database (SQLite, or PostgreSQL when asked)."""
-    application = _make_app(request, tmp_path, siyu_config, siyu_plugins, _backend())
-    yield application
-    application.extensions["siyu"].db.dispose()
+    yield from _app(request, tmp_path, siyu_config, siyu_plugins, siyu_all_plugins, _backend())
 
 
 @pytest.fixture
-def pg_app(request, tmp_path, siyu_config, siyu_plugins):
+def siyu_pg_app(request, tmp_path, siyu_config, siyu_plugins, siyu_all_plugins):
     """A shop on PostgreSQL whatever the suite's backend: for races and row locks."""
-    application = _make_app(request, tmp_path, siyu_config, siyu_plugins, "postgresql")
-    yield application
-    application.extensions["siyu"].db.dispose()
+    yield from _app(request, tmp_path, siyu_config, siyu_plugins, siyu_all_plugins, "postgresql")
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def siyu_client(siyu_app):
+    """An anonymous visitor (a ``ShopClient``: Flask's test client with ``submit``)."""
+    return siyu_app.test_client()
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
+def siyu_runner(siyu_app):
+    return siyu_app.test_cli_runner()
 
 
 @pytest.fixture
-def kernel(app):
-    return app.extensions["siyu"]
+def siyu_kernel(siyu_app):
+    return siyu_app.extensions["siyu"]
 
 
 @pytest.fixture
-def db(app):
+def siyu_db(siyu_app):
     """A session on the app's database, outside any request."""
-    session = app.extensions["siyu"].db.Session()
+    session = siyu_app.extensions["siyu"].db.Session()
     yield session
     session.close()
 
 
 @pytest.fixture
-def register_plugin(app):
+def siyu_shopper(siyu_app, siyu_db):
+    """A client signed in as a new member with a delivery address (``.member``), its own
+    cookies apart from ``siyu_client``'s: ``submit``, ``add_to_cart``, ``checkout``, ``pay_by_card``."""
+    return shopper_client(siyu_app, siyu_db)
+
+
+@pytest.fixture
+def siyu_staff(siyu_app, siyu_db):
+    """A client signed in to /admin as a new owner (``.staff``); ``staff_client(app, db,
+    make_staff(db, "agent"))`` gives an agent's."""
+    return staff_client(siyu_app, siyu_db)
+
+
+@pytest.fixture
+def siyu_register_plugin(siyu_app):
     """Register plugin objects into the running app (request-time hooks); undone after."""
-    pm = app.extensions["siyu"].pm
+    pm = siyu_app.extensions["siyu"].pm
     added = []
 
     def register(plugin, name: str | None = None):
@@ -198,11 +178,11 @@ def register_plugin(app):
 
 
 @pytest.fixture(scope="session")
-def localstripe() -> Iterator[str]:
+def siyu_localstripe() -> Iterator[str]:
     """Base URL of a localstripe server started on 127.0.0.1 for the session."""
     from siyu.storefront import devstripe
 
-    proc, base = devstripe.start()
+    proc, base = devstripe.start(port_from_env("SIYU_TEST_LOCALSTRIPE_PORT"))
     try:
         yield base
     finally:
@@ -211,30 +191,32 @@ def localstripe() -> Iterator[str]:
 
 
 @pytest.fixture
-def stripe_config(localstripe) -> dict[str, str]:
+def siyu_stripe_config(siyu_localstripe) -> dict[str, str]:
+    """Configuration for a shop that takes cards through ``siyu_localstripe`` (emptied first)."""
     from siyu.storefront import devstripe
 
-    devstripe.reset(localstripe)
-    return devstripe.dev_config(localstripe)
+    devstripe.reset(siyu_localstripe)
+    return devstripe.dev_config(siyu_localstripe)
 
 
 class LiveServer:
-    def __init__(self, app):
+    def __init__(self, app, port: int | None = None):
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", port or 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def stop(self):
         self.server.shutdown()
+        self.server.server_close()  # the port is free again for the next test
         self.thread.join(timeout=10)
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[LiveServer]:
-    """The ``app`` served over HTTP on 127.0.0.1 from a background thread."""
-    server = LiveServer(app)
+def siyu_live_server(siyu_app) -> Iterator[LiveServer]:
+    """``siyu_app`` served over HTTP on 127.0.0.1 from a background thread (``.url``)."""
+    server = LiveServer(siyu_app, port_from_env("SIYU_TEST_LIVE_PORT"))
     yield server
     server.stop()

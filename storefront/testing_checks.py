@@ -4,13 +4,15 @@
 its Chinese and English catalogs cover every marked string and are compiled, its shared
 strings keep the core's wording, and its Alembic branch is labelled and builds its models::
 
-    from siyu.storefront.testing_checks import PluginPackageChecks
+    from siyu.plugin.testing import PluginPackageChecks
 
     class TestCouponsPackage(PluginPackageChecks):
         plugin = "coupons"
         package_dir = Path(__file__).resolve().parents[1] / "siyu_coupons"
 
 ``run_together(n, work)``: release ``n`` threads at once on a barrier, for race tests.
+``use_core_wording(translations)``: give the strings a plugin shares with the core the core's
+Chinese wording (a plugin's catalog is merged over the core's, so its wording would win).
 """
 from __future__ import annotations
 
@@ -49,6 +51,28 @@ def _read(path: Path, locale: str | None = None):
         return read_mo(handle) if path.suffix == ".mo" else read_po(handle, locale=locale)
 
 
+def use_core_wording(translations: str | Path) -> list[str]:
+    """In ``<translations>/zh_Hans_CN/LC_MESSAGES/messages.po``, give every string the core
+    also translates the core's wording; returns the strings changed. Run by a plugin's
+    ``make i18n-extract`` before translating the rest."""
+    from babel.messages.pofile import write_po
+
+    from siyu.storefront.i18n import TRANSLATIONS
+
+    path = Path(translations) / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
+    core, mine = _read(TRANSLATIONS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po", "zh_Hans_CN"), _read(path, "zh_Hans_CN")
+    changed = []
+    for message in mine:
+        theirs = core.get(message.id) if message.id else None
+        if theirs is not None and theirs.string and theirs.string != message.string:
+            message.string = theirs.string
+            changed.append(message.id)
+    if changed:
+        with path.open("wb") as handle:
+            write_po(handle, mine, width=100)
+    return changed
+
+
 class PluginPackageChecks:
     """Package checks shared by every plugin; set ``plugin`` and ``package_dir``."""
 
@@ -63,7 +87,7 @@ class PluginPackageChecks:
 
     @property
     def fix(self) -> str:
-        return (f"run `make i18n-extract` in plugins/{self.plugin} (it also takes the core's "
+        return (f"run `make i18n-extract` in the {self.plugin} plugin's folder (it also takes the core's "
                 "wording for shared strings), translate, then `make i18n-compile`")
 
     def catalog(self, locale: str, suffix: str = ".po"):
@@ -99,7 +123,7 @@ class PluginPackageChecks:
                      if m.id and core.get(m.id) is not None and core.get(m.id).string not in ("", m.string)]
         assert not different, f"the plugin's catalog would change the core's wording of {different}; {self.fix}"
 
-    def test_branch_is_labelled_and_builds_the_models(self, kernel):
+    def test_branch_is_labelled_and_builds_the_models(self, siyu_kernel):
         from alembic.autogenerate import compare_metadata
         from alembic.migration import MigrationContext
         from alembic.script import ScriptDirectory
@@ -107,6 +131,7 @@ class PluginPackageChecks:
         from siyu.core import migrate
         from siyu.core.db import Base
 
+        kernel = siyu_kernel
         script = ScriptDirectory.from_config(migrate.alembic_config(kernel))
         first = script.get_revision(f"{self.plugin}_0001")
         assert first.branch_labels == {self.plugin} and first.down_revision is None

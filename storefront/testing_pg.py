@@ -35,6 +35,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_from_env(variable: str) -> int | None:
+    """The port an environment variable asks for (``SIYU_TEST_PG_PORT``...), or None for a free one."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"{variable}={text!r}: give a port number between 1 and 65535")
+    return int(text)
+
+
 class PostgresUnavailable(RuntimeError):
     """No throwaway cluster can be started here (no server binaries, or no psycopg)."""
 
@@ -44,15 +54,17 @@ class PostgresCluster:
         self.base_url = base_url.rstrip("/")
         self._stop = stop
         self._counter = 0
+        self.created: list[str] = []  # by this object, so a reused cluster can be tidied
 
     @classmethod
     def external(cls, url: str) -> "PostgresCluster":
         return cls(url.rsplit("/", 1)[0])
 
     @classmethod
-    def start(cls) -> "PostgresCluster":
-        """initdb + pg_ctl start in a new temporary folder; on any failure after the folder
-        exists the server (if it started) is stopped and the folder removed before raising."""
+    def start(cls, port: int | None = None) -> "PostgresCluster":
+        """initdb + pg_ctl start in a new temporary folder, listening on 127.0.0.1:``port`` (a
+        free one by default); on any failure after the folder exists the server (if it started)
+        is stopped and the folder removed before raising."""
         try:
             import psycopg  # noqa: F401  (checked before anything is created)
         except ImportError as exc:
@@ -77,7 +89,7 @@ class PostgresCluster:
                 user = pwd.getpwnam("postgres")
                 os.chown(directory, user.pw_uid, user.pw_gid)
                 run_as = ["runuser", "-u", "postgres", "--"]
-            port = _free_port()
+            port = port or _free_port()
             subprocess.run(run_as + [f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres",
                                      "-E", "UTF8", "--no-locale"], check=True, capture_output=True)
             options = (f"-h 127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off "
@@ -119,7 +131,17 @@ class PostgresCluster:
         with psycopg.connect(self._dsn("postgres"), autocommit=True) as conn:
             sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
             conn.execute(sql)
+        self.created.append(name)
         return name
+
+    def drop_created(self) -> None:
+        """Drop the databases this object created (newest first: templates last), for a
+        cluster that outlives the test session (``SIYU_TEST_POSTGRES_URL``)."""
+        import psycopg
+
+        with psycopg.connect(self._dsn("postgres"), autocommit=True) as conn:
+            while self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.created.pop()}" WITH (FORCE)')
 
     def stop(self) -> None:
         if self._stop:

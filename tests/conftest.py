@@ -1,34 +1,91 @@
-"""Shared helpers for the core's tests. The fixtures themselves come from the project's
-pytest plugin (``siyu.storefront.testing``), which plugin authors use too."""
+"""Shared helpers for the core's tests. The fixtures come from the project's pytest plugin
+(``siyu.storefront.testing``), which plugin authors use too; its names are prefixed (``siyu_app``)
+so they never collide with pytest-flask's. The core's ~600 tests were written with short names:
+the aliases below keep them, and derive from ``app`` so a test module that overrides ``app``
+still gets its client, session and kernel from that app."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from siyu.core import settings
-from siyu.core.db import write_transaction
 from siyu.core.members import sign_up
-from siyu.core.models import Product
-from siyu.storefront.testing import allow_unpaid_orders, give_address  # noqa: F401  (tests import them here)
+from siyu.storefront import testing_kit
+from siyu.storefront.testing import give_address
+from siyu.storefront.testing_kit import add_to_cart, allow_unpaid_orders, fresh  # noqa: F401  (tests import them here)
+
+# ------------------------------------------------------------- short names for the kit's fixtures
+
+
+@pytest.fixture
+def app(siyu_app):
+    return siyu_app
+
+
+@pytest.fixture
+def pg_app(siyu_pg_app):
+    return siyu_pg_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def kernel(app):
+    return app.extensions["siyu"]
+
+
+@pytest.fixture
+def db(app):
+    """A session on the app's database, outside any request."""
+    session = app.extensions["siyu"].db.Session()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def register_plugin(siyu_register_plugin):
+    return siyu_register_plugin
+
+
+@pytest.fixture
+def postgresql_cluster(siyu_pg_cluster):
+    return siyu_pg_cluster
+
+
+@pytest.fixture
+def localstripe(siyu_localstripe):
+    return siyu_localstripe
+
+
+@pytest.fixture
+def stripe_config(siyu_stripe_config):
+    return siyu_stripe_config
+
+
+@pytest.fixture
+def live_server(siyu_live_server):
+    return siyu_live_server
+
+
+# ------------------------------------------------------------------------------- helpers
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def csrf(client, path: str = "/account/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = TOKEN.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
+    return testing_kit.csrf_token(client, path)
 
 
 def make_product(session, sku="SKU-1", price=1000, stock=10, active=True, position=0, currency="CNY"):
-    with write_transaction(session):
-        product = Product(sku=sku, title_zh=f"商品 {sku}", title_en=f"Product {sku}",
-                          description_zh="", description_en="", price=price, currency=currency,
-                          stock=stock, active=active, position=position)
-        session.add(product)
-    return product
+    return testing_kit.make_product(session, sku, price, stock, active=active, position=position, currency=currency)
 
 
 @pytest.fixture
@@ -45,23 +102,13 @@ def member(kernel, db):
 
 
 def login(client, email="buyer@example.com", password="correct-horse"):
-    token = csrf(client, "/account/login")
-    response = client.post("/account/login", data={"email": email, "password": password,
-                                                   "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return response
+    return testing_kit.login(client, email, password)
 
 
 @pytest.fixture
 def member_client(client, member):
     login(client)
     return client
-
-
-def add_to_cart(client, product_id, quantity=1):
-    token = csrf(client, f"/p/{product_id}")
-    return client.post("/cart/add", data={"product_id": product_id, "quantity": quantity,
-                                          "csrf_token": token})
 
 
 def checkout(client, payment_method="manual", token=None, extra=None):
@@ -74,11 +121,3 @@ def checkout(client, payment_method="manual", token=None, extra=None):
             "csrf_token": csrf_token.group(1) or csrf_token.group(2)}
     data.update(extra or {})
     return client.post("/checkout", data=data)
-
-
-def fresh(session):
-    """End the test session's snapshot and forget cached rows, to read what the app wrote."""
-    session.rollback()
-    session.expire_all()
-    settings.forget(session)
-    return session
