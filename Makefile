@@ -56,6 +56,7 @@ instance/siyu.cfg:
 	mkdir -p instance
 	printf '# Local shop settings (not in the repo).\nPLUGINS = "*"\n' > instance/siyu.cfg
 
+# `flask siyu demo` also runs the queued and scheduled jobs in a thread (a shop runs `flask siyu worker`).
 run: install instance/siyu.cfg
 	$(BIN)/flask --app siyu.storefront siyu db upgrade
 	$(BIN)/flask --app siyu.storefront siyu seed --demo
