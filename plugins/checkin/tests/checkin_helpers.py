@@ -1,13 +1,11 @@
-"""Helpers for the checkin tests (copied from the core's tests, which a plugin cannot
-import). A distinct module name keeps them apart from the core's ``conftest`` in one run."""
+"""The checkin tests' own helpers (the generic ones, CSRF, sign-in, ``fresh``, come from
+``siyu.plugin.testing``)."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 from siyu.plugin import Channel, hookimpl, settings, ValidationError, WECHAT_STYLE, write_transaction
 
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"
 AGENT_PW = "oolong-hills-2026"
 UTC = timezone.utc
@@ -16,33 +14,6 @@ UTC = timezone.utc
 def at(text: str) -> datetime:
     """An aware instant from ISO text with an offset."""
     return datetime.fromisoformat(text)
-
-
-def csrf(client, path: str = "/account/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = TOKEN.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
-
-
-def login(client, email="buyer@example.com", password="correct-horse"):
-    token = csrf(client, "/account/login")
-    response = client.post("/account/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-
-
-def staff_login(client, email="owner@shop.cn", password=OWNER_PW):
-    token = csrf(client, "/admin/login")
-    response = client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code == 302
-    return response
-
-
-def fresh(session):
-    session.rollback()
-    session.expire_all()
-    settings.forget(session)  # the settings the session kept, to read what a request wrote
-    return session
 
 
 def set_zone(session, name: str) -> None:

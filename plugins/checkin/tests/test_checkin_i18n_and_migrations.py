@@ -1,9 +1,7 @@
 """The plugin's own catalogs are complete and compiled; its Alembic branch matches its models."""
 from pathlib import Path
 
-from checkin_helpers import staff_login
-
-from siyu.plugin.testing import PluginPackageChecks
+from siyu.plugin.testing import PluginPackageChecks, staff_login
 
 
 class TestCheckinPackage(PluginPackageChecks):

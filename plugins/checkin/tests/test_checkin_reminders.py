@@ -3,12 +3,13 @@ once per window; the back office counts who check-in keeps reachable."""
 from datetime import timedelta
 
 import pytest
-from checkin_helpers import WeChat, at, fresh, set_checkin
+from checkin_helpers import WeChat, at, set_checkin
 from sqlalchemy import select
 
 from siyu.plugin import (
     can_send, Conversation, conversation_for, Message, record_interaction, sign_up, write_transaction,
 )
+from siyu.plugin.testing import fresh
 from siyu_checkin import reminders, service
 from siyu_checkin.models import CheckinReminder
 

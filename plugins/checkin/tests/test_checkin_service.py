@@ -3,10 +3,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from checkin_helpers import Rewards, at, days, fresh, set_checkin
+from checkin_helpers import Rewards, at, days, set_checkin
 from sqlalchemy import func, select, update
 
 from siyu.plugin import Member, MemberInteraction, ValidationError, write_transaction
+from siyu.plugin.testing import fresh
 from siyu_checkin import service
 from siyu_checkin.models import Checkin, CheckinMember, CheckinReward
 from siyu_checkin.rewards import NO_PLUGIN, reward_day

@@ -3,10 +3,11 @@ its time zone between two check-ins: never two check-ins for one day, never a mi
 from datetime import date, timedelta
 
 import pytest
-from checkin_helpers import at, fresh, set_zone
+from checkin_helpers import at, set_zone
 from sqlalchemy import select, update
 
 from siyu.plugin import Member, ValidationError, write_transaction
+from siyu.plugin.testing import fresh
 from siyu_checkin import service
 from siyu_checkin.clock import month_end, parse_month
 from siyu_checkin.models import Checkin

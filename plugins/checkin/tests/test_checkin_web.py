@@ -3,10 +3,11 @@ office page, dashboard widget and settings form, rate limiting and the test cloc
 from datetime import timedelta
 
 import pytest
-from checkin_helpers import Rewards, at, csrf, fresh, login, staff_login
+from checkin_helpers import Rewards, at
 from sqlalchemy import func, select, update
 
 from siyu.plugin import Member, Message, sign_up, utcnow, write_transaction
+from siyu.plugin.testing import csrf_token, fresh, login, staff_login
 from siyu_checkin import service
 from siyu_checkin.models import Checkin
 from siyu_checkin.web.clock import now as clock_now
@@ -45,13 +46,13 @@ def test_check_in_from_the_storefront_button(member_client, db):
     page = member_client.get("/checkin").get_data(as_text=True)
     assert "Check in today" in page and 'data-day="2026-05-10"' in page and "checkin.css" in page
     assert member_client.post("/checkin").status_code == 400  # no CSRF token
-    response = member_client.post("/checkin", data={"csrf_token": csrf(member_client, "/checkin")})
+    response = member_client.post("/checkin", data={"csrf_token": csrf_token(member_client, "/checkin")})
     assert response.status_code == 302
     page = member_client.get("/checkin").get_data(as_text=True)
     assert "Checked in! Streak: 1 days." in page and "Checked in today" in page
     assert 'class="is-daily is-today"' in page
     again = member_client.post("/checkin", headers={"Accept": "application/json",
-                                                    "X-CSRFToken": csrf(member_client, "/checkin")})
+                                                    "X-CSRFToken": csrf_token(member_client, "/checkin")})
     assert again.status_code == 200 and again.json["status"] == "already"
     assert again.json["local_date"] == "2026-05-10"
     assert checkins(db) == 1
@@ -59,7 +60,7 @@ def test_check_in_from_the_storefront_button(member_client, db):
 
 def test_json_check_in_and_the_test_clock(app, member_client, db):
     app.config["CHECKIN_NOW"] = "2026-05-11T00:00:01+08:00"
-    token = csrf(member_client, "/checkin")
+    token = csrf_token(member_client, "/checkin")
     response = member_client.post("/checkin", json={}, headers={"X-CSRFToken": token})
     assert response.status_code == 201 and response.json["local_date"] == "2026-05-11"
     with app.app_context():
@@ -77,7 +78,7 @@ def test_make_up_from_the_calendar(app, member_client, kernel, db, member, regis
         db.execute(update(Member).where(Member.id == member.id).values(created_at=at("2026-01-01T00:00:00+00:00")))
     page = member_client.get("/checkin").get_data(as_text=True)
     assert "Make up" in page and "You can make up 2 missed days this month" in page
-    token = csrf(member_client, "/checkin")
+    token = csrf_token(member_client, "/checkin")
     response = member_client.post("/checkin/makeup", data={"day": "2026-05-09", "csrf_token": token})
     assert response.status_code == 302
     assert "Made up 2026-05-09" in member_client.get("/checkin").get_data(as_text=True)
@@ -90,7 +91,7 @@ def test_make_up_from_the_calendar(app, member_client, kernel, db, member, regis
 
 
 def test_chat_keyword_checks_in_and_replies(member_client, db, member):
-    token = csrf(member_client, "/chat")
+    token = csrf_token(member_client, "/chat")
     for text in ("签到", " CheckIn ", "签到吗"):
         assert member_client.post("/chat/messages", json={"text": text},
                                   headers={"X-CSRFToken": token}).status_code == 201
@@ -126,18 +127,18 @@ def test_back_office_page_widget_and_settings(app, client, kernel, db, member, o
     staff_login(client, "agent@shop.cn", "oolong-hills-2026")
     page = client.get("/admin/checkin")
     assert page.status_code == 200 and "Latest check-ins" in page.get_data(as_text=True)
-    token = csrf(client, "/admin/checkin")
+    token = csrf_token(client, "/admin/checkin")
     assert client.post("/admin/checkin/rewards/retry", data={"csrf_token": token}).status_code == 403
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     staff_login(client)
     html = client.get("/admin/checkin").get_data(as_text=True)
     assert "Not delivered (no rewards plugin): 1" in html and "Deliver again" in html
-    retried = client.post("/admin/checkin/rewards/retry", data={"csrf_token": csrf(client, "/admin/checkin")})
+    retried = client.post("/admin/checkin/rewards/retry", data={"csrf_token": csrf_token(client, "/admin/checkin")})
     assert retried.status_code == 302
     dashboard = client.get("/admin/").get_data(as_text=True)
     assert "Daily check-in" in dashboard and "check-ins today" in dashboard and "<svg" in dashboard
-    token = csrf(client, "/admin/plugins/checkin/settings")
+    token = csrf_token(client, "/admin/plugins/checkin/settings")
     bad = client.post("/admin/plugins/checkin/settings", data={
         "csrf_token": token, "daily_points": "5", "bonus_points": "3=ten", "bonus_coupons": "",
         "cycle_days": "0", "keywords": "签到", "makeup_per_month": "2", "makeup_cost_points": "20",
@@ -157,7 +158,7 @@ def test_back_office_page_widget_and_settings(app, client, kernel, db, member, o
 def test_chinese_pages(member_client):
     html = member_client.get("/checkin", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "每日签到" in html and "今日签到" in html and "Daily check-in" not in html
-    token = csrf(member_client, "/checkin")
+    token = csrf_token(member_client, "/checkin")
     member_client.post("/checkin", data={"csrf_token": token}, headers={"Accept-Language": "zh-CN"})
     html = member_client.get("/checkin", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "签到成功！已连续签到 1 天。" in html
@@ -175,6 +176,6 @@ def test_check_in_is_rate_limited(tmp_path, member):
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     login(client)
-    token = csrf(client, "/checkin")
+    token = csrf_token(client, "/checkin")
     codes = [client.post("/checkin", data={"csrf_token": token}).status_code for _ in range(12)]
     assert codes[:10] == [302] * 10 and codes[-1] == 429

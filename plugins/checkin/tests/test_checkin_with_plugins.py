@@ -4,11 +4,12 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from checkin_helpers import at, days, fresh, set_checkin
+from checkin_helpers import at, days, set_checkin
 from sqlalchemy import select
 
 from siyu_checkin import service
 from siyu_checkin.models import CheckinReward
+from siyu.plugin.testing import fresh
 
 INSTALLED = {ep.name for ep in metadata.entry_points(group="siyu")}
 pytestmark = pytest.mark.skipif(not {"crm_tags", "coupons"} <= INSTALLED,

@@ -1,8 +1,9 @@
 """Back office: create and edit coupons (owners), figures, QR codes, access by role, widget."""
-from coupon_helpers import AGENT_PW, csrf, fresh, make_product, make_template, staff_login
+from coupon_helpers import AGENT_PW, make_template
 from sqlalchemy import func, select
 
 from siyu.plugin import confirm_manual_payment, Order, place_order, write_transaction
+from siyu.plugin.testing import csrf_token, fresh, make_product, staff_login
 from siyu_coupons.claims import claim
 from siyu_coupons.models import CouponTemplate, TemplateProduct
 
@@ -12,7 +13,7 @@ EN = {"Accept-Language": "en"}
 def form(client, path, **values):
     data = {"name": "Spring", "kind": "fixed", "amount": "10", "percent": "", "max_discount": "",
             "min_spend": "", "per_member_limit": "1", "scope": "all", "with_member_price": "y",
-            "active": "y", "csrf_token": csrf(client, path)}
+            "active": "y", "csrf_token": csrf_token(client, path)}
     data.update(values)
     return client.post(path, data=data, headers=EN)
 
@@ -102,7 +103,7 @@ def test_delete_only_what_nobody_holds(owner_client, db, member):
     held = make_template(db, name="Held")
     with write_transaction(db):
         claim(db, held, member.id, source="page")
-    token = csrf(owner_client, f"/admin/coupons/{unused.id}")
+    token = csrf_token(owner_client, f"/admin/coupons/{unused.id}")
     assert owner_client.post(f"/admin/coupons/{unused.id}/delete", data={"csrf_token": token}).status_code == 302
     page = owner_client.post(f"/admin/coupons/{held.id}/delete", data={"csrf_token": token}, headers=EN,
                              follow_redirects=True).get_data(as_text=True)
@@ -117,7 +118,7 @@ def test_agents_see_and_print_but_do_not_edit(client, agent, db):
     assert client.get(f"/admin/coupons/{template.id}").status_code == 200
     assert client.get(f"/admin/coupons/{template.id}/qr.svg").status_code == 200
     assert client.get("/admin/coupons/new").status_code == 403
-    token = csrf(client, f"/admin/coupons/{template.id}")
+    token = csrf_token(client, f"/admin/coupons/{template.id}")
     assert client.post(f"/admin/coupons/{template.id}", data={"csrf_token": token, "name": "x"}).status_code == 403
     assert client.post(f"/admin/coupons/{template.id}/delete", data={"csrf_token": token}).status_code == 403
 

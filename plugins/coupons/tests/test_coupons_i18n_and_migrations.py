@@ -1,9 +1,8 @@
 """The plugin's own catalogs are complete and compiled; its Alembic branch matches its models."""
 from pathlib import Path
 
-from coupon_helpers import staff_login
 
-from siyu.plugin.testing import PluginPackageChecks
+from siyu.plugin.testing import PluginPackageChecks, staff_login
 
 
 class TestCouponsPackage(PluginPackageChecks):

@@ -2,13 +2,14 @@
 from datetime import timedelta
 
 import pytest
-from coupon_helpers import fresh, make_member, make_product, make_template
+from coupon_helpers import make_template
 from sqlalchemy import func, select, update
 
 from siyu.plugin import (
     cancel_order, confirm_manual_payment, expire_unpaid, Order, Payment, place_order, quote, refund_order,
     SiyuError, utcnow, ValidationError, write_transaction,
 )
+from siyu.plugin.testing import fresh, make_member, make_product
 from siyu_coupons.claims import LimitReached, NotClaimable, SoldOut, claim
 from siyu_coupons.models import Coupon, CouponTemplate, Redemption
 

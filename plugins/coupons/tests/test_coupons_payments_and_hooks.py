@@ -1,10 +1,10 @@
 """Card payments through webhooks, issuing by other plugins, the welcome gift, data export."""
 import pytest
-from coupon_helpers import fresh, make_member, make_product, make_template
+from coupon_helpers import make_template
 from sqlalchemy import func, select
 
 from siyu.plugin import export_member, hookimpl, Order, Payment, place_order, settings, write_transaction
-from siyu.plugin.testing import process_event
+from siyu.plugin.testing import fresh, make_member, make_product, process_event
 from siyu_coupons.claims import claim
 from siyu_coupons.models import Coupon, Redemption
 

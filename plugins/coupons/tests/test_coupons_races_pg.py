@@ -4,11 +4,11 @@ Threads are released together by a barrier; each uses its own session and connec
 """
 
 import pytest
-from coupon_helpers import make_member, make_product, make_template
+from coupon_helpers import make_template
 from sqlalchemy import func, select
 
 from siyu.plugin import Member, Order, place_order, SiyuError, write_transaction
-from siyu.plugin.testing import run_together
+from siyu.plugin.testing import make_member, make_product, run_together
 from siyu_coupons.claims import LimitReached, SoldOut, claim, issue
 from siyu_coupons.models import Coupon, CouponTemplate
 

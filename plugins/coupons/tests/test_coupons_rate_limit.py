@@ -1,6 +1,7 @@
 """The claim endpoint is rate-limited per address: a script cannot hammer a poster's code."""
 import pytest
-from coupon_helpers import csrf, login, make_template
+from coupon_helpers import make_template
+from siyu.plugin.testing import csrf_token, login
 
 
 @pytest.fixture
@@ -11,6 +12,6 @@ def siyu_config():
 def test_claims_are_limited_to_ten_a_minute(client, db, member):
     make_template(db, code="LIMIT1", per_member_limit=100)
     login(client)
-    token = csrf(client, "/coupon/LIMIT1")
+    token = csrf_token(client, "/coupon/LIMIT1")
     codes = [client.post("/coupon/LIMIT1/claim", data={"csrf_token": token}).status_code for _ in range(11)]
     assert codes[:10] == [302] * 10 and codes[10] == 429

@@ -1,12 +1,14 @@
 """The coupon card in the chat, the claim page, the wallet and the coupon choice at checkout."""
 import re
 
-from coupon_helpers import (
-    add_to_cart, checkout, checkout_page, csrf, fresh, login, make_product, make_template, staff_login,
-)
+import pytest
+from coupon_helpers import make_template
 from sqlalchemy import func, select
 
 from siyu.plugin import Conversation, Message, Order, receive_message, utcnow, write_transaction
+from siyu.plugin.testing import (
+    add_to_cart, checkout, CheckoutRefused, csrf_token, fresh, login, make_product, staff_login,
+)
 from siyu_coupons.claims import claim
 from siyu_coupons.models import Coupon, CouponTemplate
 
@@ -33,7 +35,7 @@ def send_coupon_card(app, kernel, db, member, template):
     assert f'value="coupon:{template.id}"' in page
     response = staff.post(f"/admin/inbox/{message.conversation_id}/cards",
                           data={"card": f"coupon:{template.id}",
-                                "csrf_token": csrf(staff, f"/admin/inbox/{message.conversation_id}")})
+                                "csrf_token": csrf_token(staff, f"/admin/inbox/{message.conversation_id}")})
     assert response.status_code == 302
     fresh(db)
     return db.scalar(select(Message).where(Message.card_type == "coupon").order_by(Message.id.desc()))
@@ -92,9 +94,9 @@ def test_claim_page_for_posters(client, db, member):
     assert "Spend CN¥200.00, save CN¥30.00" in page and "Log in to claim" in page
     assert client.get("/coupon/NOPE1", headers=EN).status_code == 404
     login(client)
-    response = client.post("/coupon/POSTER1/claim", data={"csrf_token": csrf(client, "/coupon/POSTER1")})
+    response = client.post("/coupon/POSTER1/claim", data={"csrf_token": csrf_token(client, "/coupon/POSTER1")})
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/coupons")
-    again = client.post("/coupon/POSTER1/claim", data={"csrf_token": csrf(client, "/coupon/POSTER1")},
+    again = client.post("/coupon/POSTER1/claim", data={"csrf_token": csrf_token(client, "/coupon/POSTER1")},
                         headers=EN, follow_redirects=True).get_data(as_text=True)
     assert "You already have" in again
     assert client.post("/coupon/POSTER1/claim", data={}).status_code == 400  # no CSRF token
@@ -105,7 +107,7 @@ def test_claim_page_for_posters(client, db, member):
 def test_claim_endpoint_answers_json(client, db, member):
     make_template(db, code="JSON1", quantity=1)
     login(english(client))
-    headers = {"X-CSRFToken": csrf(client, "/coupon/JSON1"), "Accept": "application/json"}
+    headers = {"X-CSRFToken": csrf_token(client, "/coupon/JSON1"), "Accept": "application/json"}
     assert client.post("/coupon/JSON1/claim", headers=headers).status_code == 201
     refused = client.post("/coupon/JSON1/claim", headers=headers)
     assert refused.status_code == 409 and "sold out" in refused.get_json()["title"]
@@ -120,14 +122,11 @@ def test_checkout_suggests_the_best_coupon_and_explains_the_others(client, kerne
         ids = {t.name: claim(db, t, member.id, source="page").id for t in (best, small, far)}
     login(english(client))
     add_to_cart(client, product.id)
-    html = checkout_page(client)
+    html = client.get("/checkout").get_data(as_text=True)
     assert f'<option value="{ids["Best ten"]}" selected>' in html
     assert "Small five" in html and "Big spender" in html and "Spend CN¥440.00 more" in html
     assert "¥50.00" in html  # the total shown already uses the best coupon
-    response = checkout(client, {"coupon_id": str(ids["Small five"])})
-    assert response.status_code == 302
-    fresh(db)
-    order = db.scalar(select(Order))
+    order = checkout(client, db, coupon_id=str(ids["Small five"]))
     assert order.total == 5500 and db.get(Coupon, ids["Small five"]).status == "reserved"
     wallet = client.get("/account/coupons?tab=reserved", headers=EN).get_data(as_text=True)
     assert order.number in wallet and "Small five" in wallet
@@ -140,7 +139,9 @@ def test_checkout_refuses_a_coupon_that_does_not_apply(client, db, member):
         coupon = claim(db, template, member.id, source="page")
     login(english(client))
     add_to_cart(client, product.id)
-    response = checkout(client, {"coupon_id": str(coupon.id)})
+    with pytest.raises(CheckoutRefused) as refused:
+        checkout(client, db, coupon_id=str(coupon.id))
+    response = refused.value.response
     assert response.status_code == 422
     assert "Spend ¥60.00 more" in response.get_data(as_text=True)
     fresh(db)
@@ -160,7 +161,7 @@ def test_wallet_tabs_and_account_link(client, db, member):
     assert "Old one" in client.get("/account/coupons?tab=expired", headers=EN).get_data(as_text=True)
     empty = client.get("/account/coupons?tab=used", headers=EN).get_data(as_text=True)
     assert "Nothing here." in empty
-    client.post("/account/logout", data={"csrf_token": csrf(client, "/")})
+    client.post("/account/logout", data={"csrf_token": csrf_token(client, "/")})
     assert client.get("/account/coupons").status_code == 302
 
 

@@ -1,49 +1,16 @@
-"""Helpers for the crm_tags tests (copied small helpers: the core's conftest is not importable)."""
+"""The crm_tags tests' own helpers: orders paid, shipped and completed through the services
+(the generic ones, factories, CSRF, sign-in, ``fresh``, come from ``siyu.plugin.testing``)."""
 from __future__ import annotations
 
-import re
 import secrets
 
 from sqlalchemy import select
 
-from siyu.plugin import mark_paid, Order, Payment, place_order, Product, sign_up, write_transaction
+from siyu.plugin import mark_paid, Order, Payment, place_order, write_transaction
+from siyu.plugin.testing import fresh
 
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"
 AGENT_PW = "oolong-hills-2026"
-
-
-def csrf(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = TOKEN.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
-
-
-def staff_login(client, email="owner@shop.cn", password=OWNER_PW):
-    token = csrf(client, "/admin/login")
-    response = client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code == 302
-    return response
-
-
-def login(client, email="buyer@example.com", password="correct-horse"):
-    token = csrf(client, "/account/login")
-    response = client.post("/account/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code == 302
-    return response
-
-
-def make_product(session, sku="SKU-1", price=1000, stock=100):
-    with write_transaction(session):
-        product = Product(sku=sku, title_zh=f"商品 {sku}", title_en=f"Product {sku}", description_zh="",
-                          description_en="", price=price, currency="CNY", stock=stock, active=True, position=0)
-        session.add(product)
-    return product
-
-
-def make_member(kernel, session, email="buyer@example.com"):
-    return sign_up(kernel, session, email=email, password="correct-horse", name=email.split("@")[0])
 
 
 def buy(kernel, session, member, product, quantity=1, inputs=None, pay=True, complete=False) -> Order:
@@ -87,12 +54,6 @@ def pay_order(kernel, session, order, at=None):
         if at is not None:
             order.paid_at = at
     return order
-
-
-def fresh(session):
-    session.rollback()
-    session.expire_all()
-    return session
 
 
 def order_by_number(session, number):

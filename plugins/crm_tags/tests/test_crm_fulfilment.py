@@ -1,10 +1,11 @@
 """Orders count toward points and levels when they are completed, once; toward the bands,
 segments and rule tags when they are paid. Refunds (after-sales ones too) take both back."""
 import pytest
-from crm_helpers import buy, complete_order, fresh, make_member, make_product, ship
+from crm_helpers import buy, complete_order, ship
 from sqlalchemy import delete, select
 
 from siyu.plugin import after_sales, Order, refund_order, settings, write_transaction
+from siyu.plugin.testing import fresh, make_member, make_product
 
 from siyu_crm_tags import config, points, recompute
 from siyu_crm_tags.models import Level, MemberStats, PointEntry

@@ -3,11 +3,11 @@ whichever lands first, points and completed spend end exactly as if one came aft
 import secrets
 
 import pytest
-from crm_helpers import make_member, make_product, pay_order, ship
+from crm_helpers import pay_order, ship
 from sqlalchemy import select
 
 from siyu.plugin import after_sales, confirm_receipt, Member, Order, place_order
-from siyu.plugin.testing import give_address, run_together
+from siyu.plugin.testing import give_address, make_member, make_product, run_together
 
 from siyu_crm_tags.models import MemberStats, PointEntry
 

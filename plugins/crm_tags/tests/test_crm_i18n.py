@@ -4,7 +4,7 @@ from pathlib import Path
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from crm_helpers import login
+from siyu.plugin.testing import login
 
 PACKAGE = Path(__file__).resolve().parents[1] / "siyu_crm_tags"
 ROOT = Path(__file__).resolve().parents[3]

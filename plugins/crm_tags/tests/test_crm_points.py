@@ -3,10 +3,11 @@ checkout, expiring exactly."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from crm_helpers import buy, complete_order, fresh, make_product
+from crm_helpers import buy, complete_order
 from sqlalchemy import func, select
 
 from siyu.plugin import cancel_order, refund_order, ValidationError, write_transaction
+from siyu.plugin.testing import fresh, make_product
 
 from siyu_crm_tags import config, points
 from siyu_crm_tags.models import MemberStats, PointEntry, PointLot

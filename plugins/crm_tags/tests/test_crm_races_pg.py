@@ -1,11 +1,11 @@
 """Points races on PostgreSQL: concurrent redemptions never overdraw; awards land once."""
 
 import pytest
-from crm_helpers import buy, make_member, make_product, ship
+from crm_helpers import buy, ship
 from sqlalchemy import delete, func, select
 
 from siyu.plugin import Order, SiyuError, write_transaction
-from siyu.plugin.testing import allow_unpaid_orders, run_together
+from siyu.plugin.testing import allow_unpaid_orders, make_member, make_product, run_together
 
 from siyu_crm_tags.models import MemberStats, PointEntry, PointLot
 

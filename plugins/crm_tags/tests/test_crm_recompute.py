@@ -1,10 +1,11 @@
 """The full recompute: matches what events maintain, resumes from its cursor, reports progress."""
 from datetime import timedelta
 
-from crm_helpers import buy, fresh, make_member
+from crm_helpers import buy
 from sqlalchemy import delete, select, update
 
 from siyu.plugin import hookimpl, Order, utcnow, write_transaction
+from siyu.plugin.testing import fresh, make_member
 
 from siyu_crm_tags import recompute
 from siyu_crm_tags import tags as tags_mod

@@ -1,8 +1,9 @@
 """The dashboard's repurchase figures from member stats: repeat buyers over buyers, active members only."""
-from crm_helpers import buy, make_member
+from crm_helpers import buy
 
 from siyu.plugin import repurchase_rate
 from siyu.plugin import write_transaction
+from siyu.plugin.testing import make_member
 
 from siyu_crm_tags import metrics
 

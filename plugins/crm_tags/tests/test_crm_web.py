@@ -1,10 +1,11 @@
 """Back office and storefront pages: tagging from the member page, segments, levels, card."""
 import json
 
-from crm_helpers import AGENT_PW, buy, complete_order, csrf, fresh, login, make_member, staff_login
+from crm_helpers import AGENT_PW, buy, complete_order
 from sqlalchemy import select
 
 from siyu.plugin import write_transaction
+from siyu.plugin.testing import csrf_token, fresh, login, make_member, staff_login
 
 from siyu_crm_tags import tags as tags_mod
 from siyu_crm_tags.models import Level, MemberStats, MemberTag, PointEntry, Segment
@@ -16,7 +17,7 @@ def test_tagging_from_the_member_page(client, db, member, owner, agent):
     staff_login(client, "agent@shop.cn", AGENT_PW)
     page = client.get(f"/admin/members/{member.id}").get_data(as_text=True)
     assert "备孕" in page and "crm/members" in page
-    token = csrf(client, f"/admin/members/{member.id}")
+    token = csrf_token(client, f"/admin/members/{member.id}")
     response = client.post(f"/admin/crm/members/{member.id}/tags", data={"tag_id": tag.id, "csrf_token": token,
                                                                         "next": f"/admin/members/{member.id}"})
     assert response.status_code == 302
@@ -47,7 +48,7 @@ def test_owner_builds_a_segment_and_exports_it(kernel, db, owner_client, member,
     client = owner_client
     preview = client.get(f"/admin/crm/segments/new?preview=1&tags_any={tag.id}").get_data(as_text=True)
     assert "1 members match" in preview or "1 位会员符合" in preview
-    token = csrf(client, "/admin/crm/segments/new")
+    token = csrf_token(client, "/admin/crm/segments/new")
     response = client.post("/admin/crm/segments", data={"name": "宝妈", "tags_any": [tag.id], "csrf_token": token})
     assert response.status_code == 302
     segment = fresh(db).scalar(select(Segment))
@@ -62,7 +63,7 @@ def test_owner_builds_a_segment_and_exports_it(kernel, db, owner_client, member,
 
 def test_levels_member_price_and_card(kernel, db, client, owner, member, product):
     staff_login(client)
-    token = csrf(client, "/admin/crm/levels")
+    token = csrf_token(client, "/admin/crm/levels")
     client.post("/admin/crm/levels", data={"name": "Gold", "threshold": "10000", "price_percent": "90",
                                            "exclusive_skus": "", "benefits": "9折", "csrf_token": token})
     level = fresh(db).scalar(select(Level))
@@ -81,7 +82,7 @@ def test_levels_member_price_and_card(kernel, db, client, owner, member, product
 
 
 def test_exclusive_item_refused_below_its_level(kernel, db, member):
-    from crm_helpers import make_product
+    from siyu.plugin.testing import make_product
 
     import pytest
     from siyu.plugin import SiyuError
@@ -103,7 +104,7 @@ def test_data_export_and_anonymise(kernel, db, owner_client, member, product):
     assert data["orders"][0]["number"] == order.number
     assert data["crm_tags"]["tags"][0]["tag"] == "备孕"
     assert data["crm_tags"]["points_ledger"][0]["delta"] == 100
-    token = csrf(client, f"/admin/members/{member.id}")
+    token = csrf_token(client, f"/admin/members/{member.id}")
     refused = client.post(f"/admin/crm/members/{member.id}/anonymise", data={"csrf_token": token})
     assert refused.status_code == 302 and fresh(db).get(type(member), member.id).active
     client.post(f"/admin/crm/members/{member.id}/anonymise", data={"csrf_token": token, "confirm": "yes"})
@@ -127,7 +128,7 @@ def test_checkout_offers_points(kernel, db, client, member, product):
     with write_transaction(db):
         kernel.pm.hook.crm_award_points(session=db, member_id=member.id, points=300, reason="gift", ref="g")
     login(client)
-    token = csrf(client, f"/p/{product.id}")
+    token = csrf_token(client, f"/p/{product.id}")
     client.post("/cart/add", data={"product_id": product.id, "quantity": 1, "csrf_token": token})
     page = client.get("/checkout").get_data(as_text=True)
     assert 'name="crm_points"' in page
@@ -138,7 +139,7 @@ def test_exclusive_badge_follows_level_changes(db, client, owner, product):
     page = f"/p/{product.id}"
     assert "badge exclusive" not in client.get(page).get_data(as_text=True)
     staff_login(client)
-    token = csrf(client, "/admin/crm/levels")
+    token = csrf_token(client, "/admin/crm/levels")
     client.post("/admin/crm/levels", data={"name": "Gold", "threshold": "10000", "price_percent": "100",
                                            "exclusive_skus": product.sku, "benefits": "", "csrf_token": token})
     html = client.get(page).get_data(as_text=True)

@@ -1,12 +1,11 @@
 """Fixtures for the curation plugin's tests.
 
-The shop fixtures (``app``, ``client``, ``db``, ``pg_app``...) come from Siyu's pytest plugin;
-this file enables the plugin for them and offers helpers as fixtures, so that no test module
-imports another directory's ``conftest`` (the core's tests run in the same session).
+The shop fixtures (``siyu_app``, ``siyu_client``, ``siyu_db``, ``siyu_pg_app``...) come from Siyu's
+pytest plugin, under the short names below; this file enables the plugin for them and offers
+helpers as fixtures, so that no test module imports another directory's ``conftest``.
 """
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from itertools import count
 
@@ -14,8 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from siyu.plugin import create_staff, Order, place_order, Product, sign_up, utcnow, write_transaction
-
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+from siyu.plugin.testing import csrf_token, staff_login as sign_in_staff
 OWNER_PW = "green-tea-garden-2026"
 AGENT_PW = "oolong-hills-2026"
 
@@ -30,13 +28,46 @@ def siyu_config():
     return {"PLUGINS": ["curation"]}
 
 
+# Short names for the test kit's fixtures (``siyu_app``...), for this suite only: the kit's own
+# names are prefixed so they never collide with pytest-flask's in a project that has both.
+@pytest.fixture
+def app(siyu_app):
+    return siyu_app
+
+
+@pytest.fixture
+def pg_app(siyu_pg_app):
+    return siyu_pg_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def kernel(siyu_kernel):
+    return siyu_kernel
+
+
+@pytest.fixture
+def db(siyu_db):
+    return siyu_db
+
+
+@pytest.fixture
+def register_plugin(siyu_register_plugin):
+    return siyu_register_plugin
+
+
 @pytest.fixture
 def csrf():
-    def token(client, path: str) -> str:
-        match = TOKEN.search(client.get(path).get_data(as_text=True))
-        assert match, f"no CSRF token on {path}"
-        return match.group(1) or match.group(2)
-    return token
+    return csrf_token
 
 
 @pytest.fixture
@@ -71,12 +102,8 @@ def agent(db):
 
 
 @pytest.fixture
-def staff_login(csrf):
-    def login(client, email="owner@shop.cn", password=OWNER_PW):
-        token = csrf(client, "/admin/login")
-        response = client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return login
+def staff_login():
+    return sign_in_staff  # (client, email="owner@shop.cn", password=OWNER_PW)
 
 
 @pytest.fixture

@@ -1,21 +1,14 @@
-"""Helpers and the shared fixture of the distribution plugin's tests.
-
-Not a ``conftest.py``: the core's tests import helpers from their own ``conftest`` module, and
-in one session with both a second ``conftest`` module would shadow theirs. Test modules import
-``siyu_config`` from here, which enables the plugin for every test in them.
-"""
+"""The distribution tests' own helpers: distributors, referral touches, paid and completed
+orders (the generic ones, factories, CSRF, sign-in, ``fresh``, come from ``siyu.plugin.testing``)."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from itertools import count
 
-import pytest
 from sqlalchemy import select
 
 from siyu.plugin import (
     Payment,
-    Product,
     confirm_manual_payment,
     create_staff,
     place_order,
@@ -24,50 +17,17 @@ from siyu.plugin import (
     utcnow,
     write_transaction,
 )
-from siyu.plugin.testing import process_event
+from siyu.plugin.testing import fresh, process_event
 
 from siyu_distribution import distributors
 from siyu_distribution.models import Link
 
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 OWNER_PW = "green-tea-garden-2026"
 _seq = count(1)
 
 
-@pytest.fixture
-def siyu_config():
-    return {"PLUGINS": ["distribution"]}
-
-
-def csrf(client, path="/account/login"):
-    html = client.get(path).get_data(as_text=True)
-    match = TOKEN.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
-
-
-def login(client, email, password="correct-horse"):
-    response = client.post("/account/login", data={"email": email, "password": password,
-                                                   "csrf_token": csrf(client)})
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-
-
-def staff_login(client, email="owner@shop.cn", password=OWNER_PW):
-    token = csrf(client, "/admin/login")
-    response = client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code == 302
-
-
 def make_owner(db):
     return create_staff(db, email="owner@shop.cn", password=OWNER_PW, role="owner", name="Owner")
-
-
-def make_product(session, sku=None, price=10000, stock=100):
-    with write_transaction(session):
-        product = Product(sku=sku or f"SKU-{next(_seq)}", title_zh="茶", title_en="Tea", description_zh="",
-                          description_en="", price=price, currency="CNY", stock=stock, active=True)
-        session.add(product)
-    return product
 
 
 def member(kernel, db, name=None):
@@ -107,12 +67,6 @@ def paid_order(kernel, db, buyer, items, token=None):
                        amount=order.total, currency=order.currency))
     confirm_manual_payment(kernel, db, order)
     return order
-
-
-def fresh(session):
-    session.rollback()
-    session.expire_all()
-    return session
 
 
 def refund_order_now(kernel, session, order, amount, key):

@@ -2,13 +2,11 @@
 from datetime import timedelta
 
 import pytest
-from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import (
-    bind_to, complete, fresh, make_distributor, make_product, member, paid_order, refund_order_now,
-)
+from dist_helpers import bind_to, complete, make_distributor, member, paid_order, refund_order_now
 from sqlalchemy import select, update
 
 from siyu.plugin import InvalidTransition, utcnow, ValidationError, write_transaction
+from siyu.plugin.testing import fresh, make_product
 from siyu_distribution import accrual, config, ledger, payouts
 from siyu_distribution.ledger import AppendOnlyError
 from siyu_distribution.models import Binding, LedgerEntry, OrderAttribution
@@ -90,7 +88,7 @@ def test_self_purchase_earns_nothing_unless_enabled(kernel, db, team):
     _, _, seller = team
     buyer = db.get(type(member(kernel, db)), seller.member_id)
     bind_to(db, buyer, seller)
-    paid_order(kernel, db, buyer, {make_product(db).id: 1})
+    paid_order(kernel, db, buyer, {make_product(db, price=10000).id: 1})
     assert db.scalar(select(LedgerEntry.id)) is None
 
 
@@ -98,7 +96,7 @@ def test_ledger_rows_cannot_be_changed(kernel, db, team):
     _, _, seller = team
     buyer = member(kernel, db)
     bind_to(db, buyer, seller)
-    paid_order(kernel, db, buyer, {make_product(db).id: 1})
+    paid_order(kernel, db, buyer, {make_product(db, price=10000).id: 1})
     row = db.scalar(select(LedgerEntry))
     with pytest.raises(AppendOnlyError):
         with write_transaction(db):

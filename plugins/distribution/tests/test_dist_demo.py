@@ -1,11 +1,9 @@
 """The demo shop's distributor opens the distributor center with history: clicks, a referred
 customer's orders, commission pending (not received yet) and payable (completed long enough)."""
-from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import fresh, login
 from sqlalchemy import func, select
 
 from siyu.plugin import Member
-from siyu.plugin.testing import DEMO_PASSWORD
+from siyu.plugin.testing import DEMO_PASSWORD, fresh, login
 from siyu_distribution import ledger
 from siyu_distribution.models import Click, Distributor, LedgerEntry, OrderAttribution
 

@@ -3,11 +3,11 @@ after-sales request holds the commission, and an after-sales refund reverses it 
 from datetime import timedelta
 
 import pytest
-from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import bind_to, complete, fresh, make_distributor, make_product, member, paid_order
+from dist_helpers import bind_to, complete, make_distributor, member, paid_order
 from sqlalchemy import select
 
 from siyu.plugin import after_sales, Order, ship_order, utcnow
+from siyu.plugin.testing import fresh, make_product
 from siyu_distribution import accrual, config, ledger
 from siyu_distribution.models import LedgerEntry
 

@@ -4,10 +4,10 @@ from pathlib import Path
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import link_of, login, make_distributor
+from dist_helpers import link_of, make_distributor
 
 from siyu.plugin import Member
+from siyu.plugin.testing import login
 
 PACKAGE = Path(__file__).resolve().parents[1] / "siyu_distribution"
 ROOT = Path(__file__).resolve().parents[3]

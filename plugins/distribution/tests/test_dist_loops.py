@@ -6,13 +6,13 @@ at 10 %, 3 % and 1 %. Every order here is bought through the seller's link.
 from datetime import timedelta
 
 import pytest
-from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import bind_to, complete, fresh, make_distributor, make_product, member, paid_order
+from dist_helpers import bind_to, complete, make_distributor, member, paid_order
 from sqlalchemy import select, update
 
 from siyu.plugin import (
     confirm_manual_payment, Member, place_order, settings, utcnow, ValidationError, write_transaction,
 )
+from siyu.plugin.testing import fresh, make_product
 from siyu_distribution import accrual, config, distributors, ledger, payouts
 from siyu_distribution.models import Distributor, LedgerEntry, OrderAttribution
 

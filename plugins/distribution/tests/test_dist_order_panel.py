@@ -1,8 +1,7 @@
 """The back-office order page names the distributor an order is credited to, with commission."""
-from dist_helpers import (  # noqa: F401  (siyu_config enables the plugin)
-    siyu_config,
-    bind_to, make_distributor, make_owner, make_product, member, paid_order, staff_login,
-)
+from dist_helpers import bind_to, make_distributor, make_owner, member, paid_order
+
+from siyu.plugin.testing import make_product, staff_login
 
 EN = {"Accept-Language": "en"}
 
@@ -21,7 +20,7 @@ def test_order_page_shows_the_credited_distributor_and_pending_commission(client
 
 def test_order_without_a_distributor_has_no_panel(client, kernel, db):
     buyer = member(kernel, db, name="walkin")
-    order = paid_order(kernel, db, buyer, {make_product(db).id: 1})
+    order = paid_order(kernel, db, buyer, {make_product(db, price=10000).id: 1})
     make_owner(db)
     staff_login(client)
     page = client.get(f"/admin/orders/{order.id}", headers=EN)

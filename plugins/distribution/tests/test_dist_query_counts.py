@@ -4,12 +4,12 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
-from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import bind_to, make_distributor, make_product, member
+from dist_helpers import bind_to, make_distributor, member
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
 
 from siyu.plugin import Order, place_order
+from siyu.plugin.testing import make_product
 from siyu_distribution import accrual, attribution, config
 from siyu_distribution.models import OrderAttribution
 
@@ -42,7 +42,7 @@ def build_team(kernel, db, extra):
 def measure(kernel, db, buyer, depth):
     """Statements for attributing and accruing one order at ``depth`` tiers (rolled back)."""
     settings = replace(config.load(db), depth_setting=depth, tier_bps=(1000, 300, 100))
-    product = make_product(db)
+    product = make_product(db, price=10000)
     order = place_order(kernel, db, member=buyer, items={product.id: 1}, payment_method="manual",
                         checkout_token=f"q-{depth}-{uuid.uuid4().hex}")
     db.rollback()

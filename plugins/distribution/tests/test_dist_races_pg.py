@@ -2,12 +2,11 @@
 from datetime import timedelta
 
 import pytest
-from dist_helpers import siyu_config  # noqa: F401  (enables the plugin)
-from dist_helpers import bind_to, complete, make_distributor, make_product, member, refund_order_now
+from dist_helpers import bind_to, complete, make_distributor, member, refund_order_now
 from sqlalchemy import func, select, text
 
 from siyu.plugin import Payment, place_order, SiyuError, utcnow, write_transaction
-from siyu.plugin.testing import process_event, run_together
+from siyu.plugin.testing import make_product, process_event, run_together
 from siyu_distribution import accrual, config, distributors, ledger, payouts
 from siyu_distribution.models import LedgerEntry
 

@@ -2,14 +2,11 @@
 import re
 
 import pytest
-from dist_helpers import (  # noqa: F401  (siyu_config enables the plugin)
-    siyu_config,
-    csrf, fresh, link_of, login, make_distributor, make_owner, make_product, member, paid_order,
-    staff_login,
-)
+from dist_helpers import link_of, make_distributor, make_owner, member, paid_order
 from sqlalchemy import func, select
 
 from siyu.plugin import Member, Touch
+from siyu.plugin.testing import csrf_token, fresh, login, make_product, staff_login
 from siyu_distribution import attribution, distributors, training
 from siyu_distribution.models import Binding, Click, Distributor, Lesson, OrderAttribution, Payout
 
@@ -66,7 +63,7 @@ def test_tampered_cookie_is_rejected(app, client, kernel, db, seller):
 
 def test_visitor_who_signs_up_after_a_referral_is_bound_and_their_order_attributed(client, kernel, db, seller):
     client.get(f"/r/{link_of(db, seller).code}")
-    token = csrf(client, "/account/signup")
+    token = csrf_token(client, "/account/signup")
     response = client.post("/account/signup", data={"email": "new@example.com", "password": "correct-horse",
                                                     "name": "New", "csrf_token": token})
     assert response.status_code == 302
@@ -74,7 +71,7 @@ def test_visitor_who_signs_up_after_a_referral_is_bound_and_their_order_attribut
     buyer = db.scalar(select(Member).where(Member.email == "new@example.com"))
     binding = db.get(Binding, buyer.id)
     assert binding.distributor_id == seller.id == binding.first_distributor_id == binding.last_distributor_id
-    order = paid_order(kernel, db, buyer, {make_product(db).id: 1})
+    order = paid_order(kernel, db, buyer, {make_product(db, price=10000).id: 1})
     assert db.get(OrderAttribution, order.id).distributor_id == seller.id
 
 
@@ -118,7 +115,7 @@ def test_a_distributor_sees_only_their_own_data(client, kernel, db, seller):
 
 def test_payout_above_payable_is_refused_on_the_page(client, kernel, db, seller):
     login(client, db.get(Member, seller.member_id).email)
-    response = client.post("/distribution/payouts", data={"amount": "100.00", "csrf_token": csrf(client, "/distribution/")},
+    response = client.post("/distribution/payouts", data={"amount": "100.00", "csrf_token": csrf_token(client, "/distribution/")},
                            headers=EN)
     assert response.status_code == 422 and "at most" in response.get_data(as_text=True)
     fresh(db)
@@ -132,7 +129,7 @@ def test_apply_with_invitation_then_owner_approves(client, kernel, db, seller):
     code = link_of(db, seller).code
     page = client.get(f"/distribution/apply?invite={code}", headers=EN)
     assert "invited" in page.get_data(as_text=True)
-    token = csrf(client, f"/distribution/apply?invite={code}")
+    token = csrf_token(client, f"/distribution/apply?invite={code}")
     assert client.post("/distribution/apply", data={"invite": code, "motivation": "tea", "display_name": "A",
                                                     "csrf_token": token}).status_code == 302
     fresh(db)
@@ -141,7 +138,7 @@ def test_apply_with_invitation_then_owner_approves(client, kernel, db, seller):
     staff_login(client)
     listing = client.get("/admin/distribution/", headers=EN).get_data(as_text=True)
     assert "applicant@example.com" in listing
-    token = csrf(client, f"/admin/distribution/d/{row.id}")
+    token = csrf_token(client, f"/admin/distribution/d/{row.id}")
     assert client.post(f"/admin/distribution/d/{row.id}/reject", data={"csrf_token": token},
                        headers=EN).status_code == 422  # a reason is required
     assert client.post(f"/admin/distribution/d/{row.id}/approve", data={"csrf_token": token}).status_code == 302
@@ -172,7 +169,7 @@ def test_lessons_render_markdown_safely_and_training_gates_approval(client, kern
     login(client, applicant.email)
     assert "&lt;script&gt;" in client.get(f"/distribution/training/{lesson.id}").get_data(as_text=True)
     client.post(f"/distribution/training/{lesson.id}/complete",
-                data={"csrf_token": csrf(client, f"/distribution/training/{lesson.id}")})
+                data={"csrf_token": csrf_token(client, f"/distribution/training/{lesson.id}")})
     assert distributors.approve(db, row.id).status == "approved"
     assert db.get(Lesson, lesson.id) is not None
 
@@ -217,7 +214,7 @@ def test_the_referral_cookie_reaches_the_hooks_as_attribution_not_from_the_reque
     newcomer = sign_up(kernel, db, email="referred@example.com", password="correct-horse",
                        attribution={"distribution": ref})
     assert db.get(Binding, newcomer.id).distributor_id == seller.id
-    order = place_order(kernel, db, member=newcomer, items={make_product(db).id: 1}, payment_method="manual",
+    order = place_order(kernel, db, member=newcomer, items={make_product(db, price=10000).id: 1}, payment_method="manual",
                         checkout_token="tok-attribution", attribution={"distribution": ref})
     row = db.get(OrderAttribution, order.id)
     assert (row.distributor_id, row.source) == (seller.id, "cookie")

@@ -1,9 +1,10 @@
 """Back office: channel pages, codes and posters, the funnel report, CSV and the widget."""
 from xml.etree import ElementTree
 
-from qr_helpers import AGENT_PW, csrf, make_product, staff_login
+from qr_helpers import AGENT_PW
 from sqlalchemy import select
 
+from siyu.plugin.testing import csrf_token, make_product, staff_login
 from siyu_qr_channels.channels import create_channel
 from siyu_qr_channels.models import Channel
 
@@ -21,7 +22,7 @@ def test_empty_list_is_friendly_and_menu_shows_channels(owner_client):
 
 
 def test_owner_creates_a_channel_and_prints_its_code(owner_client, db):
-    token = csrf(owner_client, "/admin/channels/new")
+    token = csrf_token(owner_client, "/admin/channels/new")
     response = owner_client.post("/admin/channels/new", data={
         "csrf_token": token, "name": "门店收银台", "kind": "store", "target": "home", "scene": "",
         "notes": "", "active": "y"})
@@ -54,7 +55,7 @@ def test_printed_url_uses_the_base_url_setting(owner_client, db):
 
 
 def test_bad_input_is_a_422_with_the_field_and_nothing_written(owner_client, db):
-    token = csrf(owner_client, "/admin/channels/new")
+    token = csrf_token(owner_client, "/admin/channels/new")
     response = owner_client.post("/admin/channels/new", data={
         "csrf_token": token, "name": "A", "kind": "store", "target": "product", "target_value": "77",
         "scene": "100001"}, headers={"Accept-Language": "en"})
@@ -69,7 +70,7 @@ def test_bad_input_is_a_422_with_the_field_and_nothing_written(owner_client, db)
 def test_owner_edits_but_the_scene_stays(owner_client, db):
     product = make_product(db)
     channel = create_channel(db, {"name": "A", "scene": "fair"})
-    token = csrf(owner_client, f"/admin/channels/{channel.id}")
+    token = csrf_token(owner_client, f"/admin/channels/{channel.id}")
     response = owner_client.post(f"/admin/channels/{channel.id}", data={
         "csrf_token": token, "name": "Spring fair", "kind": "event", "target": "product",
         "target_value": str(product.id), "scene": "other"})
@@ -86,7 +87,7 @@ def test_agent_may_print_but_not_edit_or_see_the_report(client, agent, db):
     page = client.get(f"/admin/channels/{channel.id}").get_data(as_text=True)
     assert "<form method=\"post\" class=\"card" not in page
     assert client.get(f"/admin/channels/{channel.id}/poster.svg").status_code == 200
-    token = csrf(client, "/admin/channels")
+    token = csrf_token(client, "/admin/channels")
     assert client.post(f"/admin/channels/{channel.id}", data={"csrf_token": token, "name": "B"}).status_code == 403
     assert client.get("/admin/channels/new").status_code == 403
     assert client.get("/admin/channels/report").status_code == 403

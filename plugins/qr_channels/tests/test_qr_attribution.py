@@ -2,13 +2,14 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from qr_helpers import PHONE, checkout, fresh, make_product, signup
+from qr_helpers import PHONE, signup
 from sqlalchemy import select
 
 from siyu.plugin import (
-    confirm_manual_payment, hookimpl, Member, Order, place_order, refund_order, settings, sign_up, Touch,
+    confirm_manual_payment, hookimpl, Member, place_order, refund_order, settings, sign_up, Touch,
     write_transaction,
 )
+from siyu.plugin.testing import checkout, fresh, make_product
 from siyu_qr_channels.attribution import attribute
 from siyu_qr_channels.channels import create_channel
 from siyu_qr_channels.models import MemberAttribution, OrderAttribution
@@ -83,8 +84,7 @@ def test_scan_sign_up_order_and_repeat_order_end_to_end(client, db, kernel, regi
     assert recorder.calls == [("buyer@example.com", "Tea fair", str(fair.id), None, "first")]
 
     client.get(client.get(f"/q/{poster.scene}").headers["Location"])
-    checkout(client, product.id)
-    first = fresh(db).scalar(select(Order))
+    first = checkout(client, db, {product.id: 1})
     attr = db.get(OrderAttribution, first.id)
     assert (attr.first_channel_id, attr.last_channel_id, attr.paid_seq) == (fair.id, poster.id, None)
     assert recorder.calls[-1] == ("buyer@example.com", "Poster", str(poster.id), first.number, "last")
@@ -92,8 +92,7 @@ def test_scan_sign_up_order_and_repeat_order_end_to_end(client, db, kernel, regi
     attr = fresh(db).get(OrderAttribution, first.id)
     assert (attr.paid_seq, attr.revenue) == (1, 2500) and attr.paid_at is not None
 
-    checkout(client, product.id, quantity=2)
-    second = fresh(db).scalars(select(Order).order_by(Order.id.desc())).first()
+    second = checkout(client, db, {product.id: 2})
     confirm_manual_payment(kernel, db, second)
     assert fresh(db).get(OrderAttribution, second.id).paid_seq == 2
 
@@ -121,7 +120,7 @@ def test_a_failing_listener_aborts_the_sign_up(client, db, register_plugin):
     client.get(f"/?ch={channel.scene}")
     client.post("/account/signup", data={"email": "x@example.com", "password": "password-123",
                                          "csrf_token": "missing"})
-    from qr_helpers import csrf
+    from siyu.plugin.testing import csrf_token as csrf
     token = csrf(client, "/account/signup")
     response = client.post("/account/signup", data={"email": "x@example.com", "password": "password-123",
                                                     "csrf_token": token})

@@ -1,8 +1,8 @@
 """Channels: validation, scene ids handed out in order, immutable scenes, WeChat lookup."""
 import pytest
-from qr_helpers import make_product
 
 from siyu.plugin import ValidationError
+from siyu.plugin.testing import make_product
 from siyu_qr_channels.channels import (
     active_channel_by_scene, channel_for_wechat_event, create_channel, update_channel,
 )

@@ -1,8 +1,7 @@
 """The back-office order page names the channels an order came through."""
-from qr_helpers import PHONE, checkout, fresh, make_product, signup, staff_login
-from sqlalchemy import select
+from qr_helpers import PHONE, signup
 
-from siyu.plugin import Order
+from siyu.plugin.testing import checkout, make_product, staff_login
 from siyu_qr_channels.channels import create_channel
 
 EN = {"Accept-Language": "en"}
@@ -13,8 +12,7 @@ def test_order_page_shows_first_and_last_touch_channels(app, client, db, owner):
     assert client.get(f"/q/{fair.scene}", headers={"User-Agent": PHONE}).status_code == 302
     client.get(f"/?ch={fair.scene}", headers={"User-Agent": PHONE})
     signup(client)
-    checkout(client, make_product(db).id)
-    order = fresh(db).scalar(select(Order))
+    order = checkout(client, db, make_product(db))
     staff = app.test_client()
     staff_login(staff)
     html = staff.get(f"/admin/orders/{order.id}", headers=EN).get_data(as_text=True)
@@ -23,8 +21,7 @@ def test_order_page_shows_first_and_last_touch_channels(app, client, db, owner):
 
 def test_order_without_a_channel_says_so(app, client, db, owner):
     signup(client)
-    checkout(client, make_product(db).id)
-    order = fresh(db).scalar(select(Order))
+    order = checkout(client, db, make_product(db))
     staff = app.test_client()
     staff_login(staff)
     html = staff.get(f"/admin/orders/{order.id}", headers=EN).get_data(as_text=True)

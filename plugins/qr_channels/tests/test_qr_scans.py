@@ -2,10 +2,11 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from qr_helpers import PHONE, fresh, make_product
+from qr_helpers import PHONE
 from sqlalchemy import func, select
 
 from siyu.plugin import settings, Touch, write_transaction
+from siyu.plugin.testing import fresh, make_product
 from siyu_qr_channels.channels import create_channel, update_channel
 from siyu_qr_channels.models import DailyStats, DailyVisitor, Scan
 from siyu_qr_channels.scans import device_class, record_scan
