@@ -52,9 +52,11 @@ class Pages:
         self.seen = []
 
     @hookimpl
-    def pricing_inputs(self, where, inputs):
+    def pricing_inputs(self, where, inputs, browser):
         self.seen.append(where)
         assert all(isinstance(value, str) for value in inputs.values())
+        if where != "order" or browser:  # the storefront's pages and checkout pass the browser session
+            assert "cart" in browser and "_user_id" not in browser and "csrf_token" not in browser
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ def current_member():
 
 def browser_state() -> dict:
     """What the shopper's browser session holds, for plugins' ``pricing_inputs`` (say, the
-    group buy they joined): the core stays web-free and is handed plain values."""
-    return dict(session)
+    group buy they joined): the core stays web-free and is handed plain values. The sign-in's
+    and the CSRF token's own keys are left out: no plugin prices with them."""
+    return {key: value for key, value in session.items() if not key.startswith("_") and key != "csrf_token"}
 
 
 def priced_cart(inputs=None, where="cart"):
