@@ -37,6 +37,43 @@ def call_in_transaction(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any)
         ) from exc
 
 
+class _NotAvailable:
+    """``call_service``'s answer when no enabled plugin offers the hook: falsy, one object."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_AVAILABLE"
+
+
+#: What ``call_service`` returns when no enabled plugin offers the hook (test with ``is``).
+NOT_AVAILABLE = _NotAvailable()
+
+
+def call_service(kernel: Any, hook_name: str, **kwargs: Any) -> Any:
+    """Call a hook another plugin offers, such as ``crm_tags_spend_points``, without importing
+    it; the one way to call another plugin's services.
+
+    Returns the hook's answer (the first non-``None`` one for a ``firstresult`` hook, else the
+    list of answers), or ``NOT_AVAILABLE`` when no enabled plugin implements the hook (the
+    offering plugin is not installed, or disabled)::
+
+        spent = call_service(kernel, "crm_tags_spend_points", session=session, member_id=7, ...)
+        if spent is NOT_AVAILABLE:
+            raise ValidationError(_l("Points are not available in this shop."))
+
+    Failures are those of ``call_in_transaction``: a ``SiyuError`` passes through, anything
+    else becomes a ``PluginError`` naming the plugin (and rolls back the caller's unit).
+    """
+    caller = getattr(kernel.pm.hook, hook_name, None)
+    if caller is None or not caller.get_hookimpls():
+        return NOT_AVAILABLE
+    return call_in_transaction(kernel.pm, hook_name, **kwargs)
+
+
 def _plugin_in_traceback(hook, exc: BaseException) -> str | None:
     codes = {impl.function.__code__: impl.plugin_name for impl in hook.get_hookimpls()
              if hasattr(impl.function, "__code__")}

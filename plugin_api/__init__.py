@@ -18,7 +18,7 @@ from typing import Any
 
 # Hooks
 from siyu.core import __version__, hookimpl, hookspec
-from siyu.core.hooks import call_in_transaction
+from siyu.core.hooks import NOT_AVAILABLE, call_in_transaction, call_service
 from siyu.core.kernel import Kernel
 
 # Errors
@@ -76,7 +76,7 @@ from siyu.core.validation import MAX_ID, check_name, is_id, name_problem, to_int
 from siyu.core.i18n import current_locale, gettext, lazy_gettext
 
 __all__ = [
-    "__version__", "hookimpl", "hookspec", "call_in_transaction", "Kernel",
+    "__version__", "hookimpl", "hookspec", "call_in_transaction", "call_service", "NOT_AVAILABLE", "Kernel",
     "SiyuError", "ValidationError", "NotFound", "OutOfStock", "InvalidTransition", "PaymentError",
     "ProviderUnavailable", "PluginError",
     "MAX_AMOUNT", "SUPPORTED_CURRENCIES", "AmountError", "allocate", "exponent", "format_money",

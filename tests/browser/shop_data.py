@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from siyu.core.db import write_transaction
+from siyu.core.hooks import NOT_AVAILABLE, call_service
 from siyu.core.members import sign_up
 from siyu.core.models import Product
 from siyu.core.staff import create_staff
@@ -35,8 +36,12 @@ def member(kernel, session, email: str, name: str, locale: str):
     return sign_up(kernel, session, email=email, password=PASSWORD, name=name, locale=locale)
 
 
-def curate(kernel, session, items: list[Product], key: str = "main") -> None:
-    """Publish into a curated catalog through the plugin's own hook (as a plugin would)."""
+def curate(kernel, session, items: list[Product], key: str = "main") -> bool:
+    """Publish into a curated catalog through the plugin's own hook (as a plugin would);
+    False when the shop has no curation plugin (its catalog lists every product)."""
     for product in items:
         with write_transaction(session):
-            kernel.pm.hook.curation_publish(kernel=kernel, session=session, key=key, product_id=product.id)
+            if call_service(kernel, "curation_publish", kernel=kernel, session=session, key=key,
+                            product_id=product.id) is NOT_AVAILABLE:
+                return False
+    return True

@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 
 @hookimpl
 def register_hookspecs(pm):
-    hookspecs.add_to(pm)
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl

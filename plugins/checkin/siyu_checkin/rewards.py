@@ -1,6 +1,6 @@
 """Rewards for a check-in: what the schedule gives, and delivery through other plugins' hooks.
 
-Points go through ``crm_award_points`` (crm_tags), coupons through ``coupons_issue``
+Points go through ``crm_tags_award_points`` (crm_tags), coupons through ``coupons_issue``
 (coupons); this plugin imports neither. Each reward is delivered inside a savepoint: a
 missing or failing rewards plugin never stops the check-in itself, and the reward row
 says what happened. Rewards never depend on sharing anything (platform rules).
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from siyu.plugin import NOT_AVAILABLE, PluginError, call_service
 
 from siyu_checkin.config import Config
 from siyu_checkin.models import Checkin, CheckinReward
@@ -47,29 +49,26 @@ def planned(cfg: Config, streak: int) -> list[Planned]:
     return found
 
 
-def _deliver(pm, session: Session, reward: CheckinReward) -> tuple[str, str]:
-    hook_name = "crm_award_points" if reward.kind == "points" else "coupons_issue"
-    hook = getattr(pm.hook, hook_name, None)
-    if hook is None or not hook.get_hookimpls():
-        return "not_delivered", NO_PLUGIN
+def _deliver(kernel, session: Session, reward: CheckinReward) -> tuple[str, str]:
+    hook_name = "crm_tags_award_points" if reward.kind == "points" else "coupons_issue"
     reason = "check-in bonus" if reward.reason == "bonus" else "check-in"
+    what = {"points": reward.points} if reward.kind == "points" else {"template_code": reward.coupon}
     try:
         with session.begin_nested():
-            if reward.kind == "points":
-                result = hook(session=session, member_id=reward.member_id, points=reward.points,
-                              reason=reason, ref=reward.ref)
-            else:
-                result = hook(session=session, member_id=reward.member_id, template_code=reward.coupon,
-                              reason=reason, ref=reward.ref)
+            result = call_service(kernel, hook_name, session=session, member_id=reward.member_id, reason=reason,
+                                  ref=reward.ref, **what)
     except Exception as exc:  # noqa: BLE001 - a rewards plugin must not undo the check-in
+        cause = exc.__cause__ if isinstance(exc, PluginError) and exc.__cause__ is not None else exc
         log.warning("check-in reward %s failed in %s: %s", reward.ref, hook_name, exc)
-        return "failed", f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:200]
+        return "failed", f"{type(cause).__name__}: {getattr(cause, 'message', cause)}"[:200]
+    if result is NOT_AVAILABLE:
+        return "not_delivered", NO_PLUGIN
     if result is None or result == []:  # e.g. an unknown or sold-out coupon: nothing was given
         return "not_delivered", f"not delivered: {hook_name} gave nothing"
     return "delivered", ""
 
 
-def grant(pm, session: Session, cfg: Config, checkin: Checkin) -> list[CheckinReward]:
+def grant(kernel, session: Session, cfg: Config, checkin: Checkin) -> list[CheckinReward]:
     """Write and deliver the rewards of one daily check-in (in its transaction)."""
     rows = []
     for n, plan in enumerate(planned(cfg, checkin.streak)):
@@ -79,19 +78,19 @@ def grant(pm, session: Session, cfg: Config, checkin: Checkin) -> list[CheckinRe
                                status="pending")
         session.add(reward)
         session.flush()
-        reward.status, reward.note = _deliver(pm, session, reward)
+        reward.status, reward.note = _deliver(kernel, session, reward)
         rows.append(reward)
     session.flush()
     return rows
 
 
-def retry(pm, session: Session, limit: int = 500) -> int:
+def retry(kernel, session: Session, limit: int = 500) -> int:
     """Deliver again rewards that failed or found no plugin (the hooks are idempotent by
     ``ref``); returns how many are delivered now. Call inside a write transaction."""
     delivered = 0
     for reward in session.scalars(select(CheckinReward).where(CheckinReward.status.in_(("failed", "not_delivered")))
                                   .order_by(CheckinReward.id).limit(limit).with_for_update()):
-        reward.status, reward.note = _deliver(pm, session, reward)
+        reward.status, reward.note = _deliver(kernel, session, reward)
         delivered += reward.status == "delivered"
     session.flush()
     return delivered

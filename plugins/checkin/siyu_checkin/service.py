@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from siyu.plugin import (
-    aware_now, call_in_transaction, lazy_gettext as _l, Member, record_interaction, ValidationError, WEB,
+    aware_now, call_in_transaction, call_service, lazy_gettext as _l, Member, NOT_AVAILABLE, record_interaction,
+    ValidationError, WEB,
     write_transaction,
 )
 from siyu_checkin import clock, config, rewards
@@ -112,7 +113,7 @@ def _check_in(kernel, session: Session, member: Member, channel: str, now: datet
     stats.best_streak = max(stats.best_streak or 0, row.streak)
     stats.total = (stats.total or 0) + 1
     stats.last_date, stats.last_at = today, now
-    granted = rewards.grant(kernel.pm, session, config.load(session), row)
+    granted = rewards.grant(kernel, session, config.load(session), row)
     _after(kernel, session, member, row, channel, now)
     return Outcome(CHECKED_IN, today, row.streak, stats.best_streak, row, granted)
 
@@ -120,12 +121,11 @@ def _check_in(kernel, session: Session, member: Member, channel: str, now: datet
 def _after(kernel, session: Session, member: Member, row: Checkin, channel: str, now: datetime) -> None:
     # A check-in is an interaction: it reopens the channel's contact window.
     record_interaction(kernel, session, member, "checkin", channel, now)
-    facts = getattr(kernel.pm.hook, "crm_record_facts", None)
-    if facts is not None:
-        alive = session.get(CheckinMember, member.id)
-        call_in_transaction(kernel.pm, "crm_record_facts", session=session, member_id=member.id,
-                            facts={"checkin_streak": alive.current_streak})
-    call_in_transaction(kernel.pm, "on_checkin", session=session, member_id=member.id, checkin=row)
+    alive = session.get(CheckinMember, member.id)
+    call_service(kernel, "crm_tags_record_facts", session=session, member_id=member.id,
+                 facts={"checkin_streak": alive.current_streak})
+    call_in_transaction(kernel.pm, "checkin_on_checked_in", kernel=kernel, session=session, member_id=member.id,
+                        checkin=row)
 
 
 # ---------------------------------------------------------------------------- make-up
@@ -173,17 +173,16 @@ def make_up(kernel, session: Session, member: Member, day: date, now: datetime |
         recompute(session, member.id, stats)
         stats.total = (stats.total or 0) + 1
         stats.last_date = max(stats.last_date or day, day)
-        call_in_transaction(kernel.pm, "on_checkin", session=session, member_id=member.id, checkin=row)
+        call_in_transaction(kernel.pm, "checkin_on_checked_in", kernel=kernel, session=session, member_id=member.id,
+                            checkin=row)
     return Outcome(CHECKED_IN, day, stats.current_streak, stats.best_streak, row)
 
 
 def _spend(kernel, session: Session, member_id: int, points: int, day: date) -> None:
-    hook = getattr(kernel.pm.hook, "crm_spend_points", None)
-    if hook is None or not hook.get_hookimpls():
+    spent = call_service(kernel, "crm_tags_spend_points", session=session, member_id=member_id, points=points,
+                         reason="check-in make-up", ref=f"checkin-makeup:{member_id}:{day.isoformat()}")
+    if spent is NOT_AVAILABLE:
         raise ValidationError(_l("Make-up check-ins cost points, and points are not available in this shop."))
-    spent = call_in_transaction(kernel.pm, "crm_spend_points", session=session, member_id=member_id,
-                                points=points, reason="check-in make-up",
-                                ref=f"checkin-makeup:{member_id}:{day.isoformat()}")
     if spent is None:
         raise ValidationError(_l("Your points could not be spent; please try again."))
 

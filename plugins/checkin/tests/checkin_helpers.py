@@ -50,7 +50,7 @@ class Rewards:
         self.fail = False
 
     @hookimpl
-    def crm_award_points(self, member_id, points, ref):
+    def crm_tags_award_points(self, member_id, points, ref):
         if self.fail:
             raise RuntimeError("points service down")
         self.awarded.setdefault(ref, points)
@@ -62,7 +62,7 @@ class Rewards:
         return len(self.coupons)
 
     @hookimpl
-    def crm_spend_points(self, member_id, points, ref):
+    def crm_tags_spend_points(self, member_id, points, ref):
         if ref in self.spent:
             return 1
         if points > self.balance:

@@ -89,9 +89,9 @@ def test_reward_refs_make_redelivery_idempotent(kernel, db, member, rewards):
     from siyu_checkin.rewards import retry
 
     with write_transaction(db):
-        assert retry(kernel.pm, db) == 1
+        assert retry(kernel, db) == 1
     with write_transaction(db):
-        assert retry(kernel.pm, db) == 0
+        assert retry(kernel, db) == 0
     assert list(rewards.awarded.values()) == [5]
 
 
@@ -151,11 +151,11 @@ def test_on_checkin_hook_and_crm_facts(kernel, db, member, register_plugin):
 
     class Listener:
         @hookimpl
-        def on_checkin(self, member_id, checkin):
+        def checkin_on_checked_in(self, member_id, checkin):
             seen.append((member_id, checkin.kind, checkin.streak))
 
         @hookimpl
-        def crm_record_facts(self, member_id, facts):
+        def crm_tags_record_facts(self, member_id, facts):
             seen.append(dict(facts))
 
     register_plugin(Listener(), name="listener")

@@ -1,6 +1,7 @@
 """Hooks the coupons plugin offers other plugins (added with ``register_hookspecs``).
 
-Call them only when the plugin is enabled: ``hasattr(pm.hook, "coupons_issue")``.
+Call them with ``call_service(kernel, "coupons_issue", ...)``: it answers ``NOT_AVAILABLE``
+when the plugin is not enabled.
 """
 from __future__ import annotations
 

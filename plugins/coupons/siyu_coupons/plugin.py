@@ -135,7 +135,7 @@ def storefront_slot(slot, context):
 
 
 @hookimpl(optionalhook=True)
-def qr_channel_target_url(target, value):
+def qr_channels_target_url(target, value):
     """A channel QR code whose target is a coupon lands on its claim page."""
     from siyu_coupons.definitions import CODE
 

@@ -115,7 +115,7 @@ def test_data_export_lists_the_members_coupons(kernel, db, member):
 
 
 def test_channel_codes_can_lead_to_a_claim_page():
-    from siyu_coupons.plugin import qr_channel_target_url
+    from siyu_coupons.plugin import qr_channels_target_url
 
-    assert qr_channel_target_url("coupon", "POSTER1") == "/coupon/POSTER1"
-    assert qr_channel_target_url("coupon", "../x") is None and qr_channel_target_url("home", "") is None
+    assert qr_channels_target_url("coupon", "POSTER1") == "/coupon/POSTER1"
+    assert qr_channels_target_url("coupon", "../x") is None and qr_channels_target_url("home", "") is None

@@ -168,13 +168,13 @@ def on_member_created(session, member):
 
 
 @hookimpl(optionalhook=True)
-def on_channel_attributed(session, member, channel, model):
+def qr_channels_on_attributed(session, member, channel, model):
     if model == "first" and member is not None:
-        crm_record_facts(session, member.id, {"channel": str(channel.id)})
+        crm_tags_record_facts(session, member.id, {"channel": str(channel.id)})
 
 
 @hookimpl
-def crm_award_points(session, member_id, points, reason, ref):
+def crm_tags_award_points(session, member_id, points, reason, ref):
     from siyu_crm_tags import points as points_mod
 
     return points_mod.credit(session, config.load(session), member_id, points, "award", reason,
@@ -182,14 +182,14 @@ def crm_award_points(session, member_id, points, reason, ref):
 
 
 @hookimpl
-def crm_spend_points(session, member_id, points, reason, ref):
+def crm_tags_spend_points(session, member_id, points, reason, ref):
     from siyu_crm_tags import points as points_mod
 
     return points_mod.spend(session, member_id, points, reason, f"spend:{ref}").id
 
 
 @hookimpl
-def crm_record_facts(session, member_id, facts):
+def crm_tags_record_facts(session, member_id, facts):
     stats = stats_mod.lock(session, member_id)
     if stats_mod.apply_facts(stats, dict(facts or {})):
         session.flush()

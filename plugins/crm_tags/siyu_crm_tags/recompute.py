@@ -102,7 +102,7 @@ def recompute_members(kernel, session: Session, member_ids: list[int], now: date
             .order_by(Touch.created_at.desc(), Touch.id.desc())):
         channels[member_id] = value  # the earliest wins: rows come newest first
     facts: dict[int, dict] = {}
-    for answer in kernel.pm.hook.crm_member_facts(session=session, member_ids=member_ids):
+    for answer in kernel.pm.hook.crm_tags_member_facts(session=session, member_ids=member_ids):
         for member_id, values in (answer or {}).items():
             facts.setdefault(int(member_id), {}).update(values)
     ordered_levels = stats_mod.levels(session)

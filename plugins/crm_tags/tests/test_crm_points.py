@@ -94,14 +94,14 @@ def test_redemption_is_capped_and_reserved_and_released_on_cancel(kernel, db, me
 
 def test_award_hook_is_idempotent_per_ref(kernel, db, member):
     with write_transaction(db):
-        first = kernel.pm.hook.crm_award_points(session=db, member_id=member.id, points=5, reason="check-in",
+        first = kernel.pm.hook.crm_tags_award_points(session=db, member_id=member.id, points=5, reason="check-in",
                                                 ref="checkin:2026-05-01")
     with write_transaction(db):
-        again = kernel.pm.hook.crm_award_points(session=db, member_id=member.id, points=5, reason="check-in",
+        again = kernel.pm.hook.crm_tags_award_points(session=db, member_id=member.id, points=5, reason="check-in",
                                                 ref="checkin:2026-05-01")
     assert first == again and balance(db, member.id) == 5
     with pytest.raises(ValidationError), write_transaction(db):
-        kernel.pm.hook.crm_award_points(session=db, member_id=member.id, points=-3, reason="x", ref="neg")
+        kernel.pm.hook.crm_tags_award_points(session=db, member_id=member.id, points=-3, reason="x", ref="neg")
 
 
 def test_expiry_is_exact_to_the_second(kernel, db, member):

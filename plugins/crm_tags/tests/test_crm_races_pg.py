@@ -23,7 +23,7 @@ def test_concurrent_redemptions_never_overdraw(pg):
     product = make_product(session, "TEA-1", price=10000, stock=1000)
     allow_unpaid_orders(session)  # the points, not the cap on unpaid orders, must stop the fourth
     with write_transaction(session):
-        pg.pm.hook.crm_award_points(session=session, member_id=member.id, points=1000, reason="gift", ref="g")
+        pg.pm.hook.crm_tags_award_points(session=session, member_id=member.id, points=1000, reason="gift", ref="g")
 
     def redeem(i):  # each checkout asks for 300 points (3.00 CNY) on a 100.00 order
         s = pg.db.Session()
@@ -52,7 +52,7 @@ def test_concurrent_awards_with_one_ref_land_once(pg):
         s = pg.db.Session()
         try:
             with write_transaction(s):
-                return pg.pm.hook.crm_award_points(session=s, member_id=member.id, points=5, reason="check-in",
+                return pg.pm.hook.crm_tags_award_points(session=s, member_id=member.id, points=5, reason="check-in",
                                                    ref="checkin:2026-05-01")
         finally:
             s.close()

@@ -53,7 +53,7 @@ def test_recompute_resumes_after_an_interruption(kernel, db):
 def test_facts_from_other_plugins_feed_rules(kernel, db, register_plugin, member):
     class Distribution:
         @hookimpl
-        def crm_member_facts(self, session, member_ids):
+        def crm_tags_member_facts(self, session, member_ids):
             return {mid: {"distributor": "d7"} for mid in member_ids}
 
     register_plugin(Distribution(), name="fake-distribution")
@@ -62,7 +62,7 @@ def test_facts_from_other_plugins_feed_rules(kernel, db, register_plugin, member
     assert fresh(db).get(MemberTag, (member.id, tag.id)) is not None
     streak = tags_mod.create_tag(db, "签到达人", rule={"kind": "checkin_streak_at_least", "n": 7})
     with write_transaction(db):
-        kernel.pm.hook.crm_record_facts(session=db, member_id=member.id, facts={"checkin_streak": 7})
+        kernel.pm.hook.crm_tags_record_facts(session=db, member_id=member.id, facts={"checkin_streak": 7})
     assert fresh(db).get(MemberTag, (member.id, streak.id)) is not None
 
 

@@ -126,7 +126,7 @@ def test_dashboard_widgets_and_tags_page(kernel, db, owner_client, member, produ
 
 def test_checkout_offers_points(kernel, db, client, member, product):
     with write_transaction(db):
-        kernel.pm.hook.crm_award_points(session=db, member_id=member.id, points=300, reason="gift", ref="g")
+        kernel.pm.hook.crm_tags_award_points(session=db, member_id=member.id, points=300, reason="gift", ref="g")
     login(client)
     token = csrf_token(client, f"/p/{product.id}")
     client.post("/cart/add", data={"product_id": product.id, "quantity": 1, "csrf_token": token})

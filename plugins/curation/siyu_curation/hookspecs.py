@@ -1,8 +1,9 @@
 """Hooks the curation plugin offers to other plugins (added with ``register_hookspecs``).
 
-Another plugin never imports ``siyu_curation``: it calls these hooks when curation is
-enabled (``hasattr(pm.hook, "curation_publish")``) and implements the ones curation calls
-with ``@hookimpl(optionalhook=True)``, so it still starts when curation is not installed.
+Another plugin never imports ``siyu_curation``: it calls these hooks with
+``call_service(kernel, "curation_publish", ...)``, which answers ``NOT_AVAILABLE`` when
+curation is not enabled, and implements the ones curation calls with
+``@hookimpl(optionalhook=True)``, so it still starts when curation is not installed.
 
 A distribution plugin, for example, keeps each distributor's own picks in a catalog keyed
 ``distributor:<id>``: it creates it with ``curation_ensure_catalog(..., owner_key=...)``,
@@ -64,7 +65,8 @@ def curation_catalog_products(session: "Session", key: str) -> Sequence["Product
 
 
 @hookspec
-def on_curation_changed(session: "Session", catalog_key: str, action: str, product_id: int | None) -> None:
+def curation_on_changed(kernel: Any, session: "Session", catalog_key: str, action: str,
+                        product_id: int | None) -> None:
     """A catalog changed: ``action`` is ``published``, ``unpublished``, ``swapped``,
     ``reordered``, ``featured``, ``unfeatured``, ``cap``, ``created`` or ``deleted``.
 

@@ -75,7 +75,7 @@ def _listed(session: Session, catalog: CurationCatalog):
 
 def _changed(kernel, session: Session, catalog: CurationCatalog, action: str, product_id: int | None) -> None:
     core_settings.bump_catalog_revision(session)
-    call_in_transaction(kernel.pm, "on_curation_changed", session=session, catalog_key=catalog.key,
+    call_in_transaction(kernel.pm, "curation_on_changed", kernel=kernel, session=session, catalog_key=catalog.key,
                         action=action, product_id=product_id)
 
 

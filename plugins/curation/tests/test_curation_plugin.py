@@ -85,7 +85,7 @@ def test_other_plugins_use_catalogs_through_hooks(app, kernel, db, products, reg
 def test_a_plugin_vetoing_a_change_rolls_it_back(kernel, db, products, register_plugin):
     class Veto:
         @hookimpl
-        def on_curation_changed(self, catalog_key, action):
+        def curation_on_changed(self, catalog_key, action):
             if action == "published":
                 raise RuntimeError("no")
 

@@ -7,7 +7,7 @@ from siyu.plugin import hookspec
 
 
 @hookspec
-def register_payout_providers(register: Callable[[Any], None]) -> None:
+def distribution_register_payout_providers(register: Callable[[Any], None]) -> None:
     """Contribute payout providers that send a distributor's withdrawal: ``register(provider)``.
 
     A provider has ``name`` (stable id), ``label`` (lazy-translatable) and
@@ -20,7 +20,7 @@ def register_payout_providers(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def on_payout_paid(session: Any, payout: Any, distributor: Any) -> None:
+def distribution_on_payout_paid(kernel: Any, session: Any, payout: Any, distributor: Any) -> None:
     """A payout was marked paid (by the owner or a provider).
 
     In the transaction that records it: raising aborts it and nothing is written.

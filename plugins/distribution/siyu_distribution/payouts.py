@@ -79,7 +79,7 @@ def mark_paid(kernel, session: Session, payout_id: int, reference: str, provider
         ledger.move(session, f"payout:p{payout.id}:paid", Bucket.HELD.value, Bucket.PAID.value, payout.amount,
                     distributor_id=payout.distributor_id, kind=Kind.PAYOUT.value, currency=payout.currency,
                     payout_id=payout.id, note=reference)
-        call_in_transaction(kernel.pm, "on_payout_paid", session=session, payout=payout,
+        call_in_transaction(kernel.pm, "distribution_on_payout_paid", kernel=kernel, session=session, payout=payout,
                             distributor=session.get(Distributor, payout.distributor_id))
     return payout
 

@@ -73,8 +73,9 @@ def on_member_created(kernel, session: Session, member: Member, visitor_id: str 
         last_channel_id=found.last_channel.id if found.last_channel else None))
     session.flush()
     if found.first_channel is not None:
-        call_in_transaction(kernel.pm, "on_channel_attributed", session=session, member=member,
-                            channel=found.first_channel, touch=found.first, order=None, model="first")
+        call_in_transaction(kernel.pm, "qr_channels_on_attributed", kernel=kernel, session=session,
+                            member=member, channel=found.first_channel, touch=found.first, order=None,
+                            model="first")
 
 
 def _order_row(session: Session, order: Order) -> tuple[OrderAttribution, Attribution | None]:
@@ -96,8 +97,9 @@ def on_order_placed(kernel, session: Session, order: Order) -> None:
     _row, found = _order_row(session, order)
     if found is not None and found.last_channel is not None:
         member = session.get(Member, order.member_id)
-        call_in_transaction(kernel.pm, "on_channel_attributed", session=session, member=member,
-                            channel=found.last_channel, touch=found.last, order=order, model="last")
+        call_in_transaction(kernel.pm, "qr_channels_on_attributed", kernel=kernel, session=session,
+                            member=member, channel=found.last_channel, touch=found.last, order=order,
+                            model="last")
 
 
 def on_order_paid(session: Session, order: Order) -> None:

@@ -1,6 +1,8 @@
 """Hooks the qr_channels plugin offers other plugins (added with ``register_hookspecs``).
 
-Call them only when the plugin is enabled: ``hasattr(pm.hook, "on_channel_attributed")``.
+Other plugins call them with ``call_service(kernel, "qr_channels_from_wechat_event", ...)``
+(``NOT_AVAILABLE`` when this plugin is not enabled) and implement them with
+``@hookimpl(optionalhook=True)``.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @hookspec
-def on_channel_attributed(session: "Session", member: "Member", channel: Any, touch: "Touch",
-                          order: "Order | None", model: str) -> None:
+def qr_channels_on_attributed(kernel: Any, session: "Session", member: "Member", channel: Any, touch: "Touch",
+                              order: "Order | None", model: str) -> None:
     """A member or an order was attributed to a channel.
 
     At sign-up (``order`` is ``None``, ``model == "first"``): ``channel`` is the first-touch
@@ -29,7 +31,7 @@ def on_channel_attributed(session: "Session", member: "Member", channel: Any, to
 
 
 @hookspec(firstresult=True)
-def qr_channel_target_url(target: str, value: str) -> str | None:
+def qr_channels_target_url(target: str, value: str) -> str | None:
     """The local path a scan of a channel with this target lands on, e.g. a coupons plugin
     answers ``target == "coupon"`` with its claim page for code ``value``.
 
@@ -39,7 +41,7 @@ def qr_channel_target_url(target: str, value: str) -> str | None:
 
 
 @hookspec(firstresult=True)
-def qr_channel_from_wechat_event(session: "Session", event: str, event_key: str) -> Any:
+def qr_channels_from_wechat_event(session: "Session", event: str, event_key: str) -> Any:
     """The active channel a WeChat official-account event came through, or ``None``.
 
     For adapters: ``subscribe`` with EventKey ``qrscene_<scene>`` and ``SCAN`` with

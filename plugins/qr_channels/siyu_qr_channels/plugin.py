@@ -1,7 +1,7 @@
 """Entry point of the qr_channels plugin (group ``siyu``, name ``qr_channels``).
 
 The transactional hooks receive the shop's ``kernel``, whose plugin manager announces
-``on_channel_attributed`` to other plugins.
+``qr_channels_on_attributed`` to other plugins.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def on_order_refunded(session, order):
 
 
 @hookimpl
-def qr_channel_from_wechat_event(session, event, event_key):
+def qr_channels_from_wechat_event(session, event, event_key):
     from siyu_qr_channels.channels import channel_for_wechat_event
 
     return channel_for_wechat_event(session, event, event_key)

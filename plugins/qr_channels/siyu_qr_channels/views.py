@@ -35,7 +35,7 @@ def with_channel(path: str, scene: str) -> str:
 
 def target_path(channel: Channel) -> str:
     """Where a scan lands; a missing or inactive product falls back to the home page."""
-    custom = kernel().pm.hook.qr_channel_target_url(target=channel.target, value=channel.target_value)
+    custom = kernel().pm.hook.qr_channels_target_url(target=channel.target, value=channel.target_value)
     if isinstance(custom, str) and custom.startswith("/") and not custom.startswith("//"):
         return custom
     if channel.target == "product" and channel.target_value.isdigit():

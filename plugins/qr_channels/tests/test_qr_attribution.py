@@ -23,7 +23,7 @@ class Recorder:
         self.calls = []
 
     @hookimpl
-    def on_channel_attributed(self, member, channel, touch, order, model):
+    def qr_channels_on_attributed(self, member, channel, touch, order, model):
         self.calls.append((member.email, channel.name, touch.value, order.number if order else None, model))
 
 
@@ -112,7 +112,7 @@ def test_member_without_channel_gets_an_empty_row_and_no_hook(client, db, regist
 def test_a_failing_listener_aborts_the_sign_up(client, db, register_plugin):
     class Broken:
         @hookimpl
-        def on_channel_attributed(self):
+        def qr_channels_on_attributed(self):
             raise RuntimeError("crm down")
 
     register_plugin(Broken(), name="broken-crm")

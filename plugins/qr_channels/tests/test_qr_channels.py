@@ -73,5 +73,5 @@ def test_wechat_events_resolve_to_the_channel(db, kernel):
     assert channel_for_wechat_event(db, "SCAN", channel.scene).id == channel.id
     assert channel_for_wechat_event(db, "subscribe", "") is None
     # adapters ask through the plugin's hook, without importing the plugin
-    assert kernel.pm.hook.qr_channel_from_wechat_event(session=db, event="SCAN", event_key=channel.scene).id \
+    assert kernel.pm.hook.qr_channels_from_wechat_event(session=db, event="SCAN", event_key=channel.scene).id \
         == channel.id

@@ -84,7 +84,7 @@ def test_coupon_target_asks_the_coupons_plugin(client, db, register_plugin):
 
     class Coupons:
         @hookimpl
-        def qr_channel_target_url(self, target, value):
+        def qr_channels_target_url(self, target, value):
             return f"/coupons/claim/{value}" if target == "coupon" else None
 
     register_plugin(Coupons(), name="coupons-test")

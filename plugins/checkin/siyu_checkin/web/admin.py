@@ -43,6 +43,6 @@ def index():
 def retry_rewards():
     require_csrf()
     with write_transaction(db()):
-        delivered = rewards.retry(kernel().pm, db())
+        delivered = rewards.retry(kernel(), db())
     flash(_("%(n)d rewards delivered.", n=delivered), "success")
     return redirect(url_for("checkin_admin.index"))

@@ -50,7 +50,7 @@ def remind_command(now_text):
 def retry_command():
     """Deliver again rewards that failed or had no rewards plugin (idempotent)."""
     with write_transaction(db()):
-        delivered = rewards.retry(kernel().pm, db())
+        delivered = rewards.retry(kernel(), db())
     click.echo(f"{delivered} rewards delivered")
 
 

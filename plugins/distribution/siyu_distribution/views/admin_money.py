@@ -20,10 +20,10 @@ def _page() -> int:
 
 
 def payout_providers() -> dict:
-    """Providers other plugins registered through ``register_payout_providers``."""
+    """Providers other plugins registered through ``distribution_register_payout_providers``."""
     if "distribution_payout_providers" not in current_app.extensions:
         found: dict = {}
-        kernel().pm.hook.register_payout_providers(register=lambda p: found.setdefault(p.name, p))
+        kernel().pm.hook.distribution_register_payout_providers(register=lambda p: found.setdefault(p.name, p))
         current_app.extensions["distribution_payout_providers"] = found
     return current_app.extensions["distribution_payout_providers"]
 
