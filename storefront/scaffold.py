@@ -2,7 +2,9 @@
 
 The template files end in ``.tmpl`` (so nothing collects or imports them inside the core) and
 use ``string.Template`` placeholders (``${name}``), which never clash with Jinja's braces in
-the generated templates. ``NAME`` in a template path becomes the plugin's name.
+the generated templates (``$$`` is a plain ``$``, as in the Makefile). ``NAME`` in a template
+path becomes the plugin's name. The translation catalogs are compiled as they are written, so
+a fresh plugin passes ``PluginPackageChecks``. Nothing is written outside ``<dest>/<name>/``.
 """
 from __future__ import annotations
 
@@ -54,6 +56,32 @@ def placeholders(name: str) -> dict[str, str]:
     }
 
 
+def render(name: str) -> dict[str, str]:
+    """The distribution's text files, ``{relative path: content}``, for any well-formed name
+    (``generate`` checks the name against the installed plugins too)."""
+    values = placeholders(name)
+    rendered = {}
+    for source in sorted(p for p in TEMPLATE_DIR.rglob("*.tmpl") if p.is_file()):
+        relative = source.relative_to(TEMPLATE_DIR).as_posix().removesuffix(".tmpl").replace("NAME", name)
+        rendered[relative] = Template(source.read_text(encoding="utf-8")).substitute(values)
+    return rendered
+
+
+def _compile_catalogs(target: Path) -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from siyu.storefront.testing_checks import use_core_wording
+
+    for translations in target.glob("siyu_*/translations"):
+        use_core_wording(translations)  # the core's wording for the strings it shares
+        for po in translations.glob("*/LC_MESSAGES/messages.po"):
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=po.parents[1].name)
+            with po.with_suffix(".mo").open("wb") as handle:
+                write_mo(handle, catalog)
+
+
 def generate(name: str, dest: Path | str = ".") -> Path:
     """Write ``<dest>/<name>/`` and return it; nothing is written when the name is invalid
     or the folder already exists."""
@@ -61,15 +89,9 @@ def generate(name: str, dest: Path | str = ".") -> Path:
     target = Path(dest) / name
     if target.exists():
         raise ScaffoldError(f"{target} already exists")
-    values = placeholders(name)
-    files = sorted(p for p in TEMPLATE_DIR.rglob("*.tmpl") if p.is_file())
-    rendered = {}
-    for source in files:
-        relative = source.relative_to(TEMPLATE_DIR).as_posix().removesuffix(".tmpl")
-        relative = relative.replace("NAME", name)
-        rendered[relative] = Template(source.read_text(encoding="utf-8")).substitute(values)
-    for relative, text in rendered.items():
+    for relative, text in render(name).items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    _compile_catalogs(target)
     return target
