@@ -62,12 +62,14 @@ def register_migrations(register: Callable[[str, str], None]) -> None:
 
 @hookspec
 def register_payment_providers(register: Callable[[Any], None]) -> None:
-    """Contribute payment providers: ``register(provider)``.
+    """Contribute payment gateways: ``register(gateway)``.
 
-    A provider has ``name`` (stable id), ``label`` (lazy-translatable text), ``kind``
-    (``"card"`` or ``"manual"``), ``available(config) -> bool`` and
-    ``start(kernel, session, order) -> Payment``. The core's default plugins register
-    ``stripe`` (PaymentIntents) and ``manual`` (bank transfer / pay on delivery).
+    A gateway implements ``siyu.plugin.PaymentGateway`` (docs/plugin-api.md, "Payment
+    gateways"): ``name`` (stable id, also its notification URL ``/webhooks/<name>``),
+    ``label``, ``supports`` (currencies, partial refunds, client environments), and start,
+    pay_action, confirm, parse_notification, reply, query, cancel and refund. A gateway
+    lacking part of the contract is refused at start-up, by name. The core's default plugins
+    register ``stripe`` (PaymentIntents) and ``manual`` (bank transfer / pay on delivery).
     Not in a transaction.
     """
 

@@ -53,6 +53,11 @@ from siyu.core.orders import (
 )
 from siyu.core.cancel_reasons import cancel_reason_label, register_cancel_reason
 from siyu.core.refunds import refund_order
+
+# Payment gateways
+from siyu.core.payments.gateway import (
+    ClientEnvironment, GatewayEvent, GatewaySupport, NotificationReply, PayAction, PaymentGateway, SignatureError,
+)
 from siyu.core.fulfilment import confirm_receipt, ship_order
 from siyu.core.addresses import add_address
 from siyu.core.demo_orders import demo_order
@@ -90,6 +95,8 @@ __all__ = [
     "cancel_order", "confirm_manual_payment", "expire_unpaid", "mark_paid", "place_order", "quote",
     "settle_free_order", "register_cancel_reason", "cancel_reason_label", "refund_order", "confirm_receipt",
     "ship_order", "add_address", "demo_order",
+    "PaymentGateway", "GatewaySupport", "ClientEnvironment", "PayAction", "GatewayEvent", "NotificationReply",
+    "SignatureError",
     "record_touches", "sign_up", "create_staff", "may", "anonymise_member", "export_member",
     "repurchase_rate",
     "WEB", "WECHAT_STYLE", "Channel", "ProactivePolicy", "aware_now", "can_send", "channels",

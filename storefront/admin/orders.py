@@ -26,7 +26,7 @@ from siyu.core.cancel_reasons import cancel_reason_label
 from siyu.core.errors import PaymentError, SiyuError
 from siyu.core.models import Member, Order, OrderStatus, Payment, PaymentAlarm, Refund
 from siyu.core.money import parse_major
-from siyu.core.orders import cancel_order, confirm_manual_payment
+from siyu.core.orders import cancel_order, confirm_manual_payment, staff_confirmed
 from siyu.core.payments import alarms
 from siyu.core.plugins import call_isolated
 from siyu.core.refunds import refund_order, send_auto_refund
@@ -128,7 +128,7 @@ def _render_detail(order: Order, form: RefundForm | None = None, status: int = 2
     payments = db().scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).all()
     refunds = db().scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)).all()
     manual_pending = order.status == OrderStatus.PLACED.value and any(
-        p.provider == "manual" and p.status == "pending" for p in payments)
+        p.provider in staff_confirmed(kernel()) and p.status == "pending" for p in payments)
     # Plugins say where the order came from (channel, distributor) and what it earned.
     panels = call_isolated(kernel().pm, "admin_order_panel", order=order, session=db(), staff=current_staff())
     panels = [p if isinstance(p, Markup) else Markup.escape(p) for p in panels]

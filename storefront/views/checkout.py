@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -19,8 +18,9 @@ from siyu.core.db import write_transaction
 from siyu.core.errors import InvalidTransition, PaymentError, SiyuError, ValidationError
 from siyu.core.models import OrderStatus, Payment, PaymentStatus
 from siyu.core.orders import cancel_order, order_for_member, place_order, settle_free_order
+from siyu.core.payments.gateway import ClientEnvironment
 from siyu.core.payments.steps import confirm_payment
-from siyu.storefront.context import db, kernel
+from siyu.storefront.context import db, kernel, shop_settings
 from siyu.storefront.extensions import configured_limit, limiter, member_or_address
 from siyu.storefront.views.cart import browser_state, priced_cart
 from siyu.storefront.views.delivery_form import delivery_context, delivery_inputs
@@ -35,9 +35,16 @@ class CheckoutForm(FlaskForm):
     checkout_token = HiddenField(validators=[InputRequired()])
 
 
+def client_environment() -> ClientEnvironment:
+    """Where the shopper pays from (desktop, a phone's browser, WeChat's browser)."""
+    return ClientEnvironment.from_user_agent(request.headers.get("User-Agent"))
+
+
 def _form() -> CheckoutForm:
+    """The gateways that take the shop's currency from this shopper's browser or app."""
     form = CheckoutForm()
-    form.payment_method.choices = [SelectChoice(p.name, str(p.label)) for p in kernel().available_providers()]
+    gateways = kernel().available_providers(shop_settings()["currency"], client_environment())
+    form.payment_method.choices = [SelectChoice(p.name, str(p.label)) for p in gateways]
     if not form.payment_method.data and form.payment_method.choices:
         form.payment_method.data = form.payment_method.choices[0].value
     if not form.checkout_token.data:
@@ -76,7 +83,7 @@ def checkout():
             save_cart({})
             return redirect(url_for("account.order", number=order.number))
         _start_payment(order)
-        if order.payment_method == "manual":
+        if kernel().payment_providers[order.payment_method].supports.pays_later:
             save_cart({})
             return redirect(url_for("account.order", number=order.number))
         return redirect(url_for("checkout.pay", number=order.number))
@@ -97,7 +104,7 @@ def _start_payment(order) -> Payment | None:
     provider = kernel().provider(order.payment_method)
     try:
         with write_transaction(session):
-            payment = provider.start(kernel(), session, order)
+            payment = provider.start(kernel(), session, order, client_environment())
     except (SiyuError, OperationalError):
         raise  # a database error is answered as one (503), not blamed on the provider
     except Exception as exc:  # provider unreachable: the order keeps its reservation
@@ -108,34 +115,45 @@ def _start_payment(order) -> Payment | None:
     return payment
 
 
+def _gateway_to_pay(order):
+    """The order's gateway when the shopper pays it online now, else ``None``."""
+    gateway = kernel().provider(order.payment_method)
+    if order.status != OrderStatus.PLACED.value or gateway is None or gateway.supports.pays_later:
+        return None
+    return gateway
+
+
 @bp.get("/orders/<number>/pay")
 @login_required
 def pay(number: str):
+    """The pay page: the gateway says how (a card widget, a QR code, an in-app bridge, a redirect)."""
     order = order_for_member(db(), number, current_user)
-    if order.status != OrderStatus.PLACED.value or order.payment_method != "stripe":
+    gateway = _gateway_to_pay(order)
+    if gateway is None:
         return redirect(url_for("account.order", number=order.number))
     payment = _start_payment(order)
-    return render_template("checkout/pay.html", order=order, payment=payment,
-                           publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-                           stripe_js=current_app.config["STRIPE_JS_URL"], form=FlaskForm())
+    action = gateway.pay_action(kernel(), payment, client_environment()) if payment is not None else None
+    if action is not None and action.kind == "redirect" and action.url:
+        return redirect(action.url)
+    return render_template("checkout/pay.html", order=order, payment=payment, action=action, form=FlaskForm())
 
 
 @bp.post("/orders/<number>/pay")
 @login_required
-def confirm_card(number: str):
-    """The pay page posts the card's payment method id here (JSON, CSRF header)."""
+def confirm(number: str):
+    """The pay page's script posts what the gateway's widget collected here (JSON, CSRF header)."""
     order = order_for_member(db(), number, current_user)
-    method = str((request.get_json(silent=True) or {}).get("payment_method", ""))
-    if not re.fullmatch(r"(pm|card|src)_[A-Za-z0-9_]{1,200}", method):
-        raise ValidationError(_("The card details could not be read. Please try again."),
-                              fields={"payment_method": "invalid"})
-    if order.status != OrderStatus.PLACED.value or order.payment_method != "stripe":
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError(_("The payment details could not be read. Please try again."),
+                              fields={"payment": "invalid"})
+    if _gateway_to_pay(order) is None:
         raise InvalidTransition(_("This order cannot be paid any more."), fields={"order": order.status})
     _start_payment(order)
     # Under the order's payment step: a concurrent cancel runs before or after, never across.
-    result = confirm_payment(kernel(), db(), order, method)
+    result = dict(confirm_payment(kernel(), db(), order, data))
     result["return_url"] = url_for("checkout.payment_return", number=order.number)
-    return jsonify(result), (402 if result["status"] == "failed" else 200)
+    return jsonify(result), (402 if result.get("status") == "failed" else 200)
 
 
 @bp.get("/orders/<number>/return")
