@@ -50,6 +50,32 @@ def _is_enabled(name: str, enabled: Iterable[str] | str, disabled: Iterable[str]
     return enabled == "*" or name in set(enabled)
 
 
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager for one shop. It refuses ``optionalhook=True`` on an implementation of
+    Siyu's own hooks (the core's and the host's): pluggy would then silently skip a misspelt or
+    renamed hook instead of failing at start-up. A plugin's implementation of another plugin's
+    hook may be optional: that hook exists only while the other plugin is enabled."""
+
+    def __init__(self) -> None:
+        super().__init__("siyu")
+        self.siyu_own_hooks: set[str] = set()
+
+    def add_own_hookspecs(self, module: Any) -> None:
+        """Add the core's or the host's hook module (not a plugin's)."""
+        self.add_hookspecs(module)
+        self.siyu_own_hooks.update(name for name in dir(module) if self.parse_hookspec_opts(module, name))
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        for attr in dir(plugin):
+            opts = self.parse_hookimpl_opts(plugin, attr)
+            hook = (opts or {}).get("specname") or attr
+            if opts and opts.get("optionalhook") and hook in self.siyu_own_hooks:
+                raise pluggy.PluginValidationError(
+                    plugin, f"plugin {name or plugin!r}: {hook} is one of Siyu's hooks; remove optionalhook=True "
+                            "(it would hide a misspelt or renamed hook)")
+        return super().register(plugin, name)
+
+
 def make_plugin_manager(
     enabled: Iterable[str] | str = (),
     disabled: Iterable[str] = (),
@@ -69,10 +95,10 @@ def make_plugin_manager(
     such implementations are left uncalled, since the core cannot tell a web hook it does not
     know from a typo.
     """
-    pm = pluggy.PluginManager("siyu")
+    pm = PluginManager()
     host = list(hookspecs)
     for module in (core_hookspecs, *host):
-        pm.add_hookspecs(module)
+        pm.add_own_hookspecs(module)
     pm.hook.register_hookspecs.call_historic(kwargs={"pm": pm})
     for dotted in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(dotted), name=dotted)

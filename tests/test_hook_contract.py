@@ -6,12 +6,15 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import pluggy
 import pytest
 
 from siyu.core import hookimpl, hookspec
 from siyu.core.errors import PluginError, ValidationError
+from siyu.core.hookdoc import hook_names
 from siyu.core.hooks import NOT_AVAILABLE, call_service
 from siyu.core.plugins import make_plugin_manager
+from siyu.storefront import hookspecs as web_hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = sorted(p for p in (ROOT / "plugins").glob("*/siyu_*") if p.is_dir() and not p.name.endswith(".egg-info"))
@@ -85,3 +88,49 @@ def test_call_service_answers_and_fails_closed_naming_the_plugin():
         call_service(kernel, "points_spend", member_id=1, points=-1)
     with pytest.raises(PluginError, match="Points"):
         call_service(kernel, "points_spend", member_id=1, points=1000)
+
+
+class HiddenPaid:
+    @hookimpl(optionalhook=True)
+    def on_order_paid(self, order):
+        pass
+
+
+class HiddenSlot:
+    @hookimpl(optionalhook=True)
+    def storefront_slot(self, slot):
+        pass
+
+
+class OtherPluginsHook:
+    @hookimpl(optionalhook=True)  # curation's hook: absent unless curation is enabled
+    def curation_owner_label(self, owner_key):
+        return "someone"
+
+
+def test_an_optional_implementation_of_a_core_hook_is_refused_at_start_up():
+    with pytest.raises(pluggy.PluginValidationError, match="on_order_paid is one of Siyu's hooks"):
+        make_plugin_manager(extra_plugins=[HiddenPaid()])
+    with pytest.raises(pluggy.PluginValidationError, match="storefront_slot"):
+        make_plugin_manager(extra_plugins=[HiddenSlot()], hookspecs=[web_hookspecs])
+    pm = make_plugin_manager(extra_plugins=[OtherPluginsHook()], hookspecs=[web_hookspecs])
+    with pytest.raises(pluggy.PluginValidationError, match="on_order_paid"):
+        pm.register(HiddenPaid(), name="late")  # also when registered later
+
+
+def test_no_bundled_plugin_marks_a_core_hook_optional():
+    own = set(hook_names())
+    sources = [path for _plugin, path in plugin_sources()] + sorted((ROOT / "docs" / "examples").rglob("*.py"))
+    offenders = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                keywords = {k.arg: k.value for k in getattr(decorator, "keywords", [])}
+                optional = isinstance(keywords.get("optionalhook"), ast.Constant) and keywords["optionalhook"].value
+                specname = keywords.get("specname")
+                hook = specname.value if isinstance(specname, ast.Constant) else node.name
+                if optional and hook in own:
+                    offenders.append(f"{path.relative_to(ROOT)}: {hook}")
+    assert offenders == []

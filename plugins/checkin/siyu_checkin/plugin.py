@@ -48,7 +48,7 @@ def register_commands(cli):
         cli.add_command(checkin_group)
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def register_jobs(register):
     from siyu_checkin.web.commands import remind_job
 

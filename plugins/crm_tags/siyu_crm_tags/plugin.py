@@ -70,7 +70,7 @@ def expire_points(kernel) -> int:
         session.close()
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def register_jobs(register):
     from siyu_crm_tags import recompute
 
@@ -196,16 +196,16 @@ def crm_tags_record_facts(session, member_id, facts):
         rules.apply(session, [member_id], utcnow())
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def broadcast_audiences(session):
     return rights.segment_audiences(session)
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def member_data_export(session, member):
     return rights.export_section(session, member.id)
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def on_member_anonymised(session, member):
     rights.anonymise(session, member.id)
