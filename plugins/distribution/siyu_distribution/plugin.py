@@ -77,7 +77,7 @@ def release_job(kernel) -> int:
         session.close()
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def register_jobs(register):
     # Commission waits days (the return window): one run a day, at night in the shop's time.
     register("distribution.release", release_job, retries=3, retry_delay=300, daily_at="03:30",
