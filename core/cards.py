@@ -22,6 +22,7 @@ from siyu.core.db import write_transaction
 from siyu.core.errors import NotFound, PluginError, SiyuError, ValidationError
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import CardActionResult, Conversation, Member, Message, StaffUser
+from siyu.core.registries import Registry, contributions
 
 log = logging.getLogger("siyu.plugins")
 
@@ -59,6 +60,8 @@ class CardType:
     #: ``notice_policy`` (WeChat: a template message), never under the marketing window.
     #: Its payload names ``order_number`` (and ``order_id``); the chat links to the order.
     service_notice: bool = False
+    #: The plugin that registered it, set by the kernel's registry (for log lines).
+    plugin: str = field(default="", compare=False, repr=False)
 
     def summary_of(self, payload: dict) -> str:
         try:
@@ -74,12 +77,19 @@ class ActionOutcome(NamedTuple):
     replayed: bool
 
 
-def card_types(kernel) -> dict[str, CardType]:
-    found = kernel.__dict__.get("_card_types")
-    if found is None:
-        found = {}
-        kernel.pm.hook.register_card_types(register=lambda card: found.setdefault(card.name, card))
-        kernel.__dict__["_card_types"] = found
+def card_types(kernel) -> Registry:
+    """Card types contributed through ``register_card_types``, kept in the kernel's registries
+    (``plugin_of(name)`` names the plugin that registered one)."""
+    return kernel.registry("card_types", _collect)
+
+
+def _collect(kernel) -> Registry:
+    found = Registry()
+    for made in contributions(kernel.pm, "register_card_types"):
+        card = made.arg(0, "card_type")
+        if card.name not in found:
+            card.plugin = made.plugin
+        found.add(card.name, card, made.plugin)
     return found
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from siyu.core.db import utcnow
 from siyu.core.i18n import lazy_gettext as _l
 from siyu.core.models import Conversation, Member
+from siyu.core.registries import Registry, contributions
 
 WEB = "web"
 
@@ -98,13 +99,17 @@ class SendCheck(NamedTuple):
         return REASONS.get(self.reason, self.reason) if self.reason else ""
 
 
-def channels(kernel) -> dict[str, Channel]:
-    """Channels contributed through ``register_channels``, built once per kernel."""
-    found = kernel.__dict__.get("_channels")
-    if found is None:
-        found = {}
-        kernel.pm.hook.register_channels(register=lambda channel: found.setdefault(channel.name, channel))
-        kernel.__dict__["_channels"] = found
+def channels(kernel) -> Registry:
+    """Channels contributed through ``register_channels``, kept in the kernel's registries
+    (``plugin_of(name)`` names the plugin that registered one)."""
+    return kernel.registry("channels", _collect)
+
+
+def _collect(kernel) -> Registry:
+    found = Registry()
+    for made in contributions(kernel.pm, "register_channels"):
+        channel = made.arg(0, "channel")
+        found.add(channel.name, channel, made.plugin)
     return found
 
 

@@ -103,7 +103,9 @@ def on_demo_seeded(kernel: Any, session: "Session") -> None:
 def register_commands(cli: "click.Group") -> None:
     """Add click commands to the ``flask siyu`` group (``@cli.command()``).
 
-    Called once while the application is created. Not in a transaction.
+    Each application has a group of its own, so an app without your plugin lists none of
+    your commands, and you never need to check whether a command is there already. Called
+    once while the application is created. Not in a transaction.
     """
 
 

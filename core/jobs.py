@@ -65,10 +65,8 @@ def make_queue(kernel) -> Huey:
 
 
 def queue(kernel) -> Huey:
-    found = kernel.__dict__.get("_queue")
-    if found is None:
-        found = kernel.__dict__["_queue"] = make_queue(kernel)
-    return found
+    """The kernel's queue, in its registries; lasting: jobs registered later are not added."""
+    return kernel.registry("queue", make_queue, lasting=True)
 
 
 def enqueue(kernel, name: str, *args: Any, **kwargs: Any):

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import pluggy
 
 from siyu.core.db import Database
 from siyu.core.plugins import make_plugin_manager
+from siyu.core.registries import Registries
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "sqlite:///siyu.db",
@@ -66,12 +67,20 @@ class Kernel:
             hookspecs=hookspecs,
         )
         self.db = Database(self.config["DATABASE_URL"])
+        self.registries = Registries(self)
+        self.pm.siyu_listeners.append(self.registries.plugins_changed)
         self.payment_providers: dict[str, Any] = {}
         self.pm.hook.register_payment_providers(register=self._register_provider)
 
     @property
     def hook(self):
         return self.pm.hook
+
+    def registry(self, name: str, collect: Callable[["Kernel"], Any], lasting: bool = False) -> Any:
+        """What plugins contributed under ``name`` (channels, card types, the back office's menu,
+        the job queue...), built by ``collect(kernel)`` on first use and kept here; collected
+        again when the plugins change, unless ``lasting``."""
+        return self.registries.get(name, collect, lasting)
 
     def _register_provider(self, provider: Any) -> None:
         from siyu.core.payments.gateway import check_gateway

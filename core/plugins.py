@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pluggy
 
@@ -59,6 +59,8 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__("siyu")
         self.siyu_own_hooks: set[str] = set()
+        #: Called after a plugin is registered or unregistered (the kernel's registries).
+        self.siyu_listeners: list[Callable[[], None]] = []
 
     def add_own_hookspecs(self, module: Any) -> None:
         """Add the core's or the host's hook module (not a plugin's)."""
@@ -73,7 +75,18 @@ class PluginManager(pluggy.PluginManager):
                 raise pluggy.PluginValidationError(
                     plugin, f"plugin {name or plugin!r}: {hook} is one of Siyu's hooks; remove optionalhook=True "
                             "(it would hide a misspelt or renamed hook)")
-        return super().register(plugin, name)
+        registered = super().register(plugin, name)
+        self._plugins_changed()
+        return registered
+
+    def unregister(self, plugin: Any = None, name: str | None = None) -> Any:
+        removed = super().unregister(plugin, name)
+        self._plugins_changed()
+        return removed
+
+    def _plugins_changed(self) -> None:
+        for listener in list(self.siyu_listeners):
+            listener()
 
 
 def make_plugin_manager(

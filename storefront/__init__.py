@@ -97,10 +97,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     api.init_app(app)
     drop_idle_limit_check(app)
 
-    from siyu.storefront.cli import siyu_cli
+    from siyu.storefront.cli import cli_for
 
-    siyu.pm.hook.register_commands(cli=siyu_cli)
-    app.cli.add_command(siyu_cli)
+    app.cli.add_command(cli_for(siyu))
     return app
 
 

@@ -1,4 +1,5 @@
-"""``flask siyu ...``: the shop's commands. Plugins add theirs through ``register_commands``."""
+"""``flask siyu ...``: the shop's commands. Plugins add theirs through ``register_commands``,
+into the group of each app (``cli_for``): an app without a plugin lists none of its commands."""
 from __future__ import annotations
 
 import os
@@ -20,6 +21,13 @@ def siyu_cli():
 
 
 siyu_cli.add_command(plugins_command)
+
+
+def cli_for(kernel_) -> click.Group:
+    """The ``flask siyu`` group of one app: the shop's commands and its plugins' own."""
+    group = click.Group("siyu", commands=dict(siyu_cli.commands), help=siyu_cli.help)
+    kernel_.pm.hook.register_commands(cli=group)
+    return group
 
 
 @siyu_cli.group("db")

@@ -114,14 +114,19 @@ def test_repurchase_rate_on_the_dashboard(client, owner, kernel, db, products):
     assert "<svg" in html and "¥30.00" in html  # today: 10.00 + 20.00
 
 
-def test_failing_widget_is_skipped(app, client, owner):
-    from siyu.storefront.admin import Widget
+def test_failing_widget_is_skipped(app, client, owner, register_plugin):
+    from siyu.core import hookimpl
 
     def broken(session, staff):
         raise RuntimeError("widget down")
 
-    app.extensions["siyu_admin_widgets"].append(Widget("broken", "Broken", broken))
-    app.extensions["siyu_admin_widgets"].append(Widget("fine", "Fine", lambda s, st: "all good"))
+    class Widgets:
+        @hookimpl
+        def register_dashboard_widgets(self, register):
+            register("broken", "Broken", broken)
+            register("fine", "Fine", lambda s, st: "all good")
+
+    register_plugin(Widgets(), name="widgets")  # the kernel's registry of widgets follows its plugins
     staff_login(client, "owner@shop.cn", OWNER_PW)
     response = client.get("/admin/")
     assert response.status_code == 200

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import click
 import pluggy
 import pytest
 
@@ -134,3 +135,44 @@ def test_no_bundled_plugin_marks_a_core_hook_optional():
                 if optional and hook in own:
                     offenders.append(f"{path.relative_to(ROOT)}: {hook}")
     assert offenders == []
+
+
+class Hello:
+    @hookimpl
+    def register_commands(self, cli):
+        @cli.command("hello")
+        def hello():
+            click.echo("hello from the plugin")
+
+
+def make_app(tmp_path, name, plugins=()):
+    from siyu.storefront import create_app
+
+    return create_app({"DATABASE_URL": f"sqlite:///{tmp_path / name}.db"}, plugins=plugins,
+                      instance_path=str(tmp_path / name))
+
+
+def test_each_app_has_its_own_command_group(tmp_path):
+    first, second = make_app(tmp_path, "first", [Hello()]), make_app(tmp_path, "second", [Hello()])
+    plain = make_app(tmp_path, "plain")
+    for app in (first, second):  # the same plugin in two apps: no guard needed
+        assert app.test_cli_runner().invoke(args=["siyu", "hello"]).output == "hello from the plugin\n"
+    listed = plain.test_cli_runner().invoke(args=["siyu", "--help"]).output
+    assert "hello" not in listed and "create-owner" in listed
+
+
+def test_registries_live_on_the_kernel_and_follow_its_plugins(kernel, register_plugin):
+    from siyu.core import jobs
+    from siyu.core.channels import Channel, channels
+
+    class Extra:
+        @hookimpl
+        def register_channels(self, register):
+            register(Channel(name="extra", label="Extra"))
+
+    assert channels(kernel) is channels(kernel) and "extra" not in channels(kernel)
+    queue = jobs.queue(kernel)
+    register_plugin(Extra(), name="extra-channel")
+    assert channels(kernel).plugin_of("extra") == "extra-channel"
+    assert channels(kernel).plugin_of("web") == "siyu.core.default_plugins.conversations"
+    assert jobs.queue(kernel) is queue  # lasting: its tasks may be running

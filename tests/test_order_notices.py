@@ -168,8 +168,7 @@ class WeChatLike:
 def test_notices_follow_the_notice_policy_not_the_marketing_window(kernel, db, member, register_plugin):
     from siyu.core.cards import send_card
 
-    register_plugin(WeChatLike(), name="wechatlike")
-    kernel.__dict__.pop("_channels", None)
+    register_plugin(WeChatLike(), name="wechatlike")  # the kernel's registries follow its plugins
     with write_transaction(db):
         wx = conversation_for(db, member.id, "wx")
         conversation_for(db, member.id, "strict")
@@ -204,8 +203,7 @@ def test_a_third_party_card_type_of_the_same_name_replaces_the_look(kernel, db, 
                               render_member=lambda payload, state: Markup("<p>On its way: {}</p>").format(
                                   payload["tracking_number"])))
 
-    register_plugin(MyLook(), name="mylook")
-    kernel.__dict__.pop("_card_types", None)
+    register_plugin(MyLook(), name="mylook")  # the kernel's registries follow its plugins
     order, *_ = two_line_order(kernel, db, member)
     ship_order(kernel, db, order, carrier_code="sf", tracking_number="SF1000001")
     (card,) = notices_of(db, member)

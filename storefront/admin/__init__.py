@@ -27,6 +27,7 @@ class MenuItem:
     label: Any
     role: str = "agent"
     order: int = 100
+    plugin: str = "siyu"
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Widget:
     render: Callable
     role: str = "owner"
     order: int = 100
+    plugin: str = "siyu"
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -99,44 +101,68 @@ def staff_required(role: str = "agent"):
 
 
 def menu_for(staff: StaffUser) -> list[MenuItem]:
-    items = current_app.extensions["siyu_admin_menu"]
-    return [item for item in items if may(staff, item.role)]
+    return [item for item in kernel().registry("admin_menu", _menu) if may(staff, item.role)]
+
+
+def dashboard_widgets() -> list[Widget]:
+    """The plugins' dashboard widgets in order, with the plugin that registered each."""
+    return kernel().registry("dashboard_widgets", _widgets)
+
+
+def settings_schemas() -> dict:
+    """``{plugin: marshmallow schema}`` from ``register_settings_schemas``."""
+    return kernel().registry("settings_schemas", _schemas)
+
+
+def _core_pages():
+    """The core's pages: (module, least role that sees the menu item, menu order)."""
+    from siyu.storefront.admin import (
+        after_sales, broadcasts, carriers, delivery, inbox, members, orders, plugins, products, settings,
+        shipping, staff, tokens,
+    )
+
+    return [(inbox, "agent", 5), (orders, "agent", 10), (shipping, "agent", 12), (after_sales, "agent", 14),
+            (members, "agent", 20), (products, "agent", 30), (broadcasts, "owner", 40), (settings, "owner", 900),
+            (delivery, "owner", 905), (carriers, "owner", 906), (plugins, "owner", 910), (staff, "owner", 920),
+            (tokens, "agent", 930)]
+
+
+def _menu(kernel_) -> list[MenuItem]:
+    from siyu.storefront.admin import dashboard
+    from siyu.core.registries import contributions
+
+    menu = [MenuItem("admin.dashboard", dashboard.TITLE, "agent", 0)]
+    menu += [MenuItem(f"{module.bp.name}.index", module.TITLE, role, order) for module, role, order in _core_pages()]
+    for made in contributions(kernel_.pm, "register_admin_menu"):
+        menu.append(MenuItem(made.arg(0, "endpoint"), made.arg(1, "label"), made.arg(2, "role", "agent"),
+                             made.arg(3, "order", 100), made.plugin))
+    return sorted(menu, key=lambda m: m.order)
+
+
+def _widgets(kernel_) -> list[Widget]:
+    from siyu.core.registries import contributions
+
+    found = [Widget(made.arg(0, "name"), made.arg(1, "title"), made.arg(2, "render"), made.arg(3, "role", "owner"),
+                    made.arg(4, "order", 100), made.plugin)
+             for made in contributions(kernel_.pm, "register_dashboard_widgets")]
+    return sorted(found, key=lambda w: w.order)
+
+
+def _schemas(kernel_) -> dict:
+    from siyu.core.registries import contributions
+
+    found: dict = {}
+    for made in contributions(kernel_.pm, "register_settings_schemas"):
+        found.setdefault(made.arg(0, "plugin_name"), made.arg(1, "schema"))
+    return found
 
 
 def init_app(app: Flask) -> None:
-    from siyu.storefront.admin import auth, dashboard, members, orders, plugins, products, settings, staff, tokens
-    from siyu.storefront.admin import delivery
+    from siyu.storefront.admin import auth, dashboard, shipping_import  # noqa: F401 - dashboard's views join auth.bp
 
-    menu = [MenuItem("admin.dashboard", dashboard.TITLE, "agent", 0)]
-    from siyu.storefront.admin import broadcasts, inbox  # conversations
-
-    for module, role, order in ((inbox, "agent", 5), (broadcasts, "owner", 40)):
+    for module, _role, _order in _core_pages():
         app.register_blueprint(module.bp)
-        menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
-    # The core's pages: (module, least role that sees the menu item, menu order).
-    pages = [(orders, "agent", 10), (members, "agent", 20), (products, "agent", 30),
-             (settings, "owner", 900), (delivery, "owner", 905), (plugins, "owner", 910), (staff, "owner", 920), (tokens, "agent", 930)]
-    for module, role, order in pages:
-        app.register_blueprint(module.bp)
-        menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
-    # Fulfilment: the to-ship queue and after-sales (agents see and ship, owners decide), carriers.
-    from siyu.storefront.admin import after_sales, carriers, shipping, shipping_import
-
-    for module, role, order in ((shipping, "agent", 12), (after_sales, "agent", 14), (carriers, "owner", 906)):
-        app.register_blueprint(module.bp)
-        menu.append(MenuItem(f"{module.bp.name}.index", module.TITLE, role, order))
     app.register_blueprint(shipping_import.bp)
-    widgets: list[Widget] = []
-    kernel_ = app.extensions["siyu"]
-    kernel_.pm.hook.register_admin_menu(
-        register=lambda endpoint, label, role="agent", order=100: menu.append(MenuItem(endpoint, label, role, order)))
-    kernel_.pm.hook.register_dashboard_widgets(
-        register=lambda name, title, render, role="owner", order=100: widgets.append(Widget(name, title, render, role, order)))
-    schemas: dict = {}
-    kernel_.pm.hook.register_settings_schemas(register=lambda name, schema: schemas.setdefault(name, schema))
-    app.extensions["siyu_settings_schemas"] = schemas
-    app.extensions["siyu_admin_menu"] = sorted(menu, key=lambda m: m.order)
-    app.extensions["siyu_admin_widgets"] = sorted(widgets, key=lambda w: w.order)
     app.register_blueprint(auth.bp)  # dashboard's views live on the same "admin" blueprint
 
     @app.context_processor

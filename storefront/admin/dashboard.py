@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from siyu.core import metrics
 from siyu.core.payments import alarms
 from siyu.core.staff import may
-from siyu.storefront.admin import current_staff, staff_required
+from siyu.storefront.admin import current_staff, dashboard_widgets, staff_required
 from siyu.storefront.admin.auth import bp
 from siyu.storefront.admin.charts import bar_chart
 from siyu.storefront.context import db
@@ -22,7 +22,7 @@ TITLE = _l("Dashboard")
 
 def _widgets(staff):
     rendered = []
-    for widget in current_app.extensions["siyu_admin_widgets"]:
+    for widget in dashboard_widgets():
         if not may(staff, widget.role):
             continue
         try:

@@ -20,7 +20,7 @@ from siyu.core.plugin_admin import (
     stored_choice,
 )
 from siyu.core.plugins import describe_plugins, installed_entry_points
-from siyu.storefront.admin import staff_required
+from siyu.storefront.admin import settings_schemas, staff_required
 from siyu.storefront.admin.common import require_csrf, show_error
 from siyu.storefront.context import db, kernel
 
@@ -29,7 +29,7 @@ TITLE = _l("Plugins")
 
 
 def schemas() -> dict:
-    return current_app.extensions.get("siyu_settings_schemas", {})
+    return settings_schemas()
 
 
 @bp.get("")

@@ -44,8 +44,7 @@ def register_blueprints(register):
 def register_commands(cli):
     from siyu_checkin.web.commands import checkin_group
 
-    if "checkin" not in cli.commands:
-        cli.add_command(checkin_group)
+    cli.add_command(checkin_group)
 
 
 @hookimpl

@@ -44,8 +44,7 @@ def register_blueprints(register):
 def register_commands(cli):
     from siyu_crm_tags.web.commands import crm_group
 
-    if "crm" not in cli.commands:
-        cli.add_command(crm_group)
+    cli.add_command(crm_group)
 
 
 def nightly_recompute(kernel):
