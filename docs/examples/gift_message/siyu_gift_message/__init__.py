@@ -1,4 +1,1 @@
-"""Gift message: a note for the recipient, written at checkout, shown on the order and to staff.
-
-The plugin built in ``docs/writing-plugins.md`` (entry point ``siyu: gift_message``).
-"""
+"""Gift message: a Siyu plugin (entry point ``siyu: gift_message``, hooks in ``plugin.py``)."""

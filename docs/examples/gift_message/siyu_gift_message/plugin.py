@@ -1,25 +1,18 @@
 """Gift message: hook implementations (entry point ``siyu: gift_message``).
 
 Each function implements a hook of ``siyu.core.hookspecs`` (reference: ``docs/hooks.md``)
-and may take any subset of the hook's arguments. Flask pieces are imported inside the
-hooks that need them, so the core's services and jobs can load the plugin without a web app.
+and may take any subset of the hook's arguments. Each hook imports what it needs, so the core's
+services and jobs load the plugin without a web app, and every step of the tutorial runs.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from markupsafe import Markup
-from sqlalchemy import update
-
-from siyu.plugin import hookimpl, lazy_gettext as _l
-from siyu_gift_message import messages
-from siyu_gift_message.models import GiftMessage
+from siyu.plugin import hookimpl
+from siyu_gift_message.models import GiftMessage  # the plugin's tables, known once it is loaded
 from siyu_gift_message.settings import NAME, GiftMessageSettings
 
 HERE = Path(__file__).resolve().parent
-
-
-# ------------------------------------------------------------------------ app setup
 
 
 @hookimpl
@@ -28,20 +21,23 @@ def register_migrations(register):
 
 
 @hookimpl
+def register_translations(register):
+    register(str(HERE / "translations"))
+
+
+@hookimpl
 def register_settings_schemas(register):
     register(NAME, GiftMessageSettings)
 
 
-@hookimpl
-def register_blueprints(register):
-    from siyu_gift_message import views
-
-    register(views.admin_bp)
+# ---------------------------------------------------------------------------- orders
 
 
 @hookimpl
-def register_admin_menu(register):
-    register("gift_message_admin.index", _l("Gift messages"), role="agent", order=60)
+def on_order_placed(session, order, cart):
+    from siyu_gift_message import messages
+
+    messages.save_for_order(session, order, cart.inputs.get("gift_message", ""))
 
 
 # ------------------------------------------------------------------------ storefront
@@ -50,8 +46,10 @@ def register_admin_menu(register):
 @hookimpl
 def storefront_slot(slot, context):
     from flask import render_template
+    from markupsafe import Markup
 
     from siyu.plugin.web import db
+    from siyu_gift_message import messages
     from siyu_gift_message.settings import load
 
     if slot == "checkout_form":
@@ -64,20 +62,29 @@ def storefront_slot(slot, context):
     return None
 
 
-# ---------------------------------------------------------------------------- orders
+# ----------------------------------------------------------------------- back office
 
 
 @hookimpl
-def on_order_placed(session, order, cart):
-    messages.save_for_order(session, order, cart.inputs.get("gift_message", ""))
+def register_blueprints(register):
+    from siyu_gift_message import views
+
+    register(views.admin_bp)
 
 
-# ----------------------------------------------------------------------- back office
+@hookimpl
+def register_admin_menu(register):
+    from siyu.plugin import lazy_gettext as _l
+
+    register("gift_message_admin.index", _l("Gift messages"), role="agent", order=60)
 
 
 @hookimpl
 def admin_member_panel(member, session):
     from flask import render_template
+    from markupsafe import Markup
+
+    from siyu_gift_message import messages
 
     gifts = messages.for_member(session, member.id)
     if gifts:
@@ -90,6 +97,8 @@ def admin_member_panel(member, session):
 
 @hookimpl
 def member_data_export(session, member):
+    from siyu_gift_message import messages
+
     gifts = messages.for_member(session, member.id, limit=None)
     return {NAME: [{"order_id": g.order_id, "message": g.message, "created_at": g.created_at.isoformat()}
                    for g in gifts]}
@@ -97,5 +106,7 @@ def member_data_export(session, member):
 
 @hookimpl
 def on_member_anonymised(session, member):
+    from sqlalchemy import update
+
     # The message is free text about people: erase it, keep the row the order refers to.
     session.execute(update(GiftMessage).where(GiftMessage.member_id == member.id).values(message=""))
