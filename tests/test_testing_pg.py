@@ -5,6 +5,7 @@ stop was registered, so every plugin test run left a server and its folder behin
 """
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -89,3 +90,51 @@ def test_a_failure_after_pg_ctl_start_stops_the_server_and_removes_its_folder(mo
         sock.settimeout(2)
         sock.connect(("127.0.0.1", seen["port"]))
     assert not made_folders[0].exists(), "its folder was removed"
+
+
+SHOP_TEST = '''
+def test_a_shop(siyu_app, siyu_db):
+    from sqlalchemy import text
+    assert siyu_db.execute(text("select count(*) from members")).scalar() == 0
+'''
+
+
+@pytest.mark.postgres
+def test_a_reused_cluster_serves_one_session_after_another(tmp_path):
+    """``SIYU_TEST_POSTGRES_URL``: before, the second session failed on ``DuplicateDatabase
+    "tpl_0"``; each session now names its templates after itself and drops what it made."""
+    if find_pg_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are required in CI")
+        pytest.skip("PostgreSQL server binaries not installed")
+    import psycopg
+
+    (tmp_path / "test_shop.py").write_text(SHOP_TEST)
+    cluster = PostgresCluster.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SIYU_"))}
+        env.update(SIYU_TEST_DATABASE="postgresql", SIYU_TEST_POSTGRES_URL=cluster.url("postgres"))
+        for _session in range(2):
+            result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_shop.py"],
+                                    cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+            assert "1 passed" in result.stdout
+        with psycopg.connect(cluster._dsn("postgres")) as conn:
+            left = [row[0] for row in conn.execute("select datname from pg_database where not datistemplate")]
+        assert sorted(left) == ["postgres"], "each session dropped the databases it created"
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.postgres
+def test_the_throwaway_cluster_listens_on_the_chosen_port():
+    if find_pg_bin() is None:
+        pytest.skip("PostgreSQL server binaries not installed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cluster = PostgresCluster.start(port)
+    try:
+        assert f"127.0.0.1:{port}" in cluster.base_url
+    finally:
+        cluster.stop()
