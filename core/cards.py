@@ -21,6 +21,7 @@ from siyu.core.conversations import deliver_pending, post_outbound, record_inter
 from siyu.core.db import write_transaction
 from siyu.core.errors import NotFound, PluginError, SiyuError, ValidationError
 from siyu.core.i18n import lazy_gettext as _l
+from siyu.core.isolation import run_isolated
 from siyu.core.models import CardActionResult, Conversation, Member, Message, StaffUser
 from siyu.core.registries import Registry, contributions
 
@@ -64,11 +65,10 @@ class CardType:
     plugin: str = field(default="", compare=False, repr=False)
 
     def summary_of(self, payload: dict) -> str:
-        try:
-            return str(self.summary(payload)) if self.summary else str(self.label)
-        except Exception:  # noqa: BLE001 - a preview must not break a page
-            log.exception("card type %s failed to summarise", self.name)
+        if not self.summary:
             return str(self.label)
+        return run_isolated(self.plugin or "?", f"card type {self.name} (summary)",
+                            lambda: str(self.summary(payload)), default=str(self.label))
 
 
 class ActionOutcome(NamedTuple):
@@ -179,9 +179,15 @@ def render(kernel, message: Message, viewer: str, state: dict) -> Markup:
     if card is None:
         return Markup("<p>{}</p>").format(message.body)
     renderer = card.render_agent if viewer == "agent" and card.render_agent else card.render_member
-    try:
-        body = renderer(dict(message.payload or {}), state)
-    except Exception:  # noqa: BLE001 - display: logged and skipped
-        log.exception("card type %s failed to render", card.name)
-        return Markup("<p>{}</p>").format(message.body)
+    fallback = Markup("<p>{}</p>").format(message.body)
+    body = run_isolated(card.plugin or "?", f"card type {card.name} ({viewer})", renderer,
+                        dict(message.payload or {}), state, default=fallback)
     return body if isinstance(body, Markup) else Markup.escape(body)
+
+
+def card_choices(kernel, session: Session) -> list[tuple[CardType, CardChoice]]:
+    """Every card type's ready-to-send cards for the agent's picker (a failing plugin's are left
+    out, logged with its name)."""
+    return [(card, choice) for card in card_types(kernel).values() if card.choices
+            for choice in run_isolated(card.plugin or "?", f"card type {card.name} (choices)", card.choices,
+                                       session, default=[])]

@@ -158,7 +158,8 @@ def deliver_pending(kernel, session: Session, messages: list[Message]) -> None:
         except ch.DeliveryError as exc:
             state, reason = "failed", exc.reason
         except Exception:  # noqa: BLE001 - a broken adapter must not lose the message
-            log.exception("channel %s failed to deliver message %s", conversation.channel, message.id)
+            log.exception("plugin %s: channel %s failed to deliver message %s",
+                          ch.channels(kernel).plugin_of(conversation.channel), conversation.channel, message.id)
             state, reason = "failed", "delivery_failed"
         with write_transaction(session):
             session.execute(update(Message).where(Message.id == message.id, Message.delivery == "pending")

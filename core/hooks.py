@@ -28,7 +28,7 @@ def call_in_transaction(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any)
     except (SiyuError, OperationalError, PoolTimeout):
         raise
     except Exception as exc:
-        plugin = _plugin_in_traceback(hook, exc) or "a plugin"
+        plugin = plugin_in_traceback(hook, exc) or "a plugin"
         log.exception("%s failed in %s; the change was rolled back", plugin, hook_name)
         raise PluginError(
             _l("The change could not be completed: %(plugin)s failed (%(error)s).",
@@ -74,9 +74,11 @@ def call_service(kernel: Any, hook_name: str, **kwargs: Any) -> Any:
     return call_in_transaction(kernel.pm, hook_name, **kwargs)
 
 
-def _plugin_in_traceback(hook, exc: BaseException) -> str | None:
-    codes = {impl.function.__code__: impl.plugin_name for impl in hook.get_hookimpls()
-             if hasattr(impl.function, "__code__")}
+def plugin_in_traceback(hook, exc: BaseException) -> str | None:
+    """The plugin whose implementation of ``hook`` raised ``exc`` (the innermost one)."""
+    functions = [(getattr(impl.function, "__wrapped__", impl.function), impl.plugin_name)
+                 for impl in hook.get_hookimpls()]
+    codes = {function.__code__: name for function, name in functions if hasattr(function, "__code__")}
     tb = exc.__traceback__
     found = None
     while tb is not None:

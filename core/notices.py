@@ -65,5 +65,6 @@ def post_notice(kernel, session: Session, member_id: int | None, card_type: str,
                                   payload=payload, notice=card.service_notice)
                     for conversation in notice_conversations(kernel, session, member_id)]
     except Exception:  # noqa: BLE001 - a notice must never undo what it reports
-        log.exception("service notice %s for member %s was not written", card_type, member_id)
+        log.exception("service notice %s (plugin %s) for member %s was not written", card_type,
+                      card_types(kernel).plugin_of(card_type), member_id)
         return []

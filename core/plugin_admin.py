@@ -12,6 +12,7 @@ enable it again unasked.
 """
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, MutableMapping
@@ -100,6 +101,9 @@ def read_choice_at_startup(database_url: str) -> tuple[list[str], list[str]]:
             with database.Session() as session:
                 return stored_choice(session)
     except Exception:  # noqa: BLE001 - an unreachable database must not stop start-up
+        logging.getLogger("siyu.plugins").warning(
+            "the owner's choice of plugins could not be read; starting with the configuration's "
+            "PLUGINS and PLUGINS_DISABLED only", exc_info=True)
         return [], []
 
 

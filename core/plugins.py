@@ -1,4 +1,6 @@
-"""The plugin manager: default plugins, installed entry points, enabled state, tracing."""
+"""The plugin manager: default plugins, installed entry points, enabled state, tracing.
+
+Display hooks are called with ``call_isolated`` (``siyu.core.isolation``, re-exported here)."""
 from __future__ import annotations
 
 import importlib
@@ -13,6 +15,7 @@ from typing import Any, Callable, Iterable
 import pluggy
 
 from siyu.core import hookspecs as core_hookspecs
+from siyu.core.isolation import call_isolated, failures_seen  # noqa: F401 - call_isolated is re-exported
 
 log = logging.getLogger("siyu.plugins")
 trace_log = logging.getLogger("siyu.hooks")
@@ -163,15 +166,16 @@ def enable_tracing(pm: pluggy.PluginManager) -> None:
     starts = threading.local()  # hooks nest and requests run in threads: one stack per thread
 
     def before(hook_name, hook_impls, kwargs):
-        starts.__dict__.setdefault("stack", []).append(time.perf_counter())
+        starts.__dict__.setdefault("stack", []).append((time.perf_counter(), failures_seen()))
 
     def after(outcome, hook_name, hook_impls, kwargs):
-        elapsed = (time.perf_counter() - starts.stack.pop()) * 1000
+        started, failures = starts.stack.pop()
+        elapsed = (time.perf_counter() - started) * 1000
+        skipped = failures_seen() > failures  # a display hook's implementation, isolated
         _trace(hook_name, [impl.plugin_name for impl in reversed(hook_impls)], elapsed,
-               outcome.exception is not None)
+               outcome.exception is not None or skipped)
 
     pm.add_hookcall_monitoring(before, after)
-    pm.siyu_tracing = True  # call_isolated() bypasses pluggy's monitoring and traces itself
     if trace_log.level == logging.NOTSET or trace_log.level > logging.INFO:
         trace_log.setLevel(logging.INFO)
     if not trace_log.handlers and not logging.getLogger().handlers:
@@ -183,27 +187,3 @@ def enable_tracing(pm: pluggy.PluginManager) -> None:
 def _trace(hook_name: str, plugins: list[str], elapsed_ms: float, failed: bool) -> None:
     trace_log.info("hook %s [%s] %.2f ms%s", hook_name, ", ".join(plugins), elapsed_ms,
                    " FAILED" if failed else "")
-
-
-def call_isolated(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[Any]:
-    """Call a display hook so that one failing implementation cannot break the page.
-
-    Each implementation runs on its own, in pluggy's call order; an exception is logged
-    with the plugin's name and that implementation is skipped.
-    """
-    hook = getattr(pm.hook, hook_name)
-    results = []
-    tracing, started, failed = getattr(pm, "siyu_tracing", False), time.perf_counter(), False
-    impls = list(reversed(hook.get_hookimpls()))
-    for impl in impls:
-        try:
-            result = impl.function(*[kwargs[name] for name in impl.argnames])
-        except Exception:  # noqa: BLE001 - isolation is the point
-            log.exception("plugin %s failed in display hook %s; skipped", impl.plugin_name, hook_name)
-            failed = True
-            continue
-        if result is not None:
-            results.append(result)
-    if tracing:
-        _trace(hook_name, [impl.plugin_name for impl in impls], (time.perf_counter() - started) * 1000, failed)
-    return results

@@ -89,7 +89,9 @@ def storefront_slot(slot: str, context: Mapping[str, Any]) -> str | None:
     ``checkout_form`` (inputs posted back as ``cart.inputs``), ``order_after_lines``,
     ``account_panel``. ``context`` holds the page's objects (``product``, ``cart``, ``order``,
     ``member``, ``locale``). Return markup you have escaped (``markupsafe.Markup``).
-    Display hook: a failure is logged and skipped. Not in a transaction.
+    Display hook: a failure is logged with your plugin's name and skipped. An implementation
+    with ``@hookimpl(wrapper=True)`` gets the others' markup (``parts = yield``) and returns
+    the list to show (to frame or reorder it). Not in a transaction.
     """
 
 

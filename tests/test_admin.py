@@ -114,7 +114,9 @@ def test_repurchase_rate_on_the_dashboard(client, owner, kernel, db, products):
     assert "<svg" in html and "¥30.00" in html  # today: 10.00 + 20.00
 
 
-def test_failing_widget_is_skipped(app, client, owner, register_plugin):
+def test_failing_widget_is_skipped(app, client, owner, register_plugin, caplog):
+    import logging
+
     from siyu.core import hookimpl
 
     def broken(session, staff):
@@ -128,7 +130,9 @@ def test_failing_widget_is_skipped(app, client, owner, register_plugin):
 
     register_plugin(Widgets(), name="widgets")  # the kernel's registry of widgets follows its plugins
     staff_login(client, "owner@shop.cn", OWNER_PW)
-    response = client.get("/admin/")
+    with caplog.at_level(logging.ERROR, logger="siyu.plugins"):
+        response = client.get("/admin/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "all good" in html and "widget-broken" not in html
+    assert "plugin widgets failed in dashboard widget broken; skipped" in [r.getMessage() for r in caplog.records]

@@ -27,14 +27,8 @@ def broadcast_status(status: str) -> str:
 
 
 def _form_context() -> dict:
-    choices = []
-    for card in cards.card_types(kernel()).values():
-        try:
-            choices.extend((card, c) for c in (card.choices(db()) if card.choices else []))
-        except Exception:  # noqa: BLE001 - a broken plugin must not hide the form
-            continue
     return {"audiences": audiences(kernel(), db()), "channels": list(channels(kernel()).values()),
-            "card_choices": choices}
+            "card_choices": cards.card_choices(kernel(), db())}
 
 
 @bp.get("")

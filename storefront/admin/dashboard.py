@@ -1,7 +1,6 @@
 """The owner's dashboard: sales, orders, new members, repurchase rate, plugin widgets."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta, timezone
 
 from flask import render_template
@@ -10,13 +9,13 @@ from markupsafe import Markup
 
 from siyu.core import metrics
 from siyu.core.payments import alarms
+from siyu.core.isolation import run_isolated
 from siyu.core.staff import may
 from siyu.storefront.admin import current_staff, dashboard_widgets, staff_required
 from siyu.storefront.admin.auth import bp
 from siyu.storefront.admin.charts import bar_chart
 from siyu.storefront.context import db
 
-log = logging.getLogger("siyu.plugins")
 TITLE = _l("Dashboard")
 
 
@@ -25,11 +24,7 @@ def _widgets(staff):
     for widget in dashboard_widgets():
         if not may(staff, widget.role):
             continue
-        try:
-            body = widget.render(db(), staff)
-        except Exception:  # noqa: BLE001 - a broken widget must not break the dashboard
-            log.exception("dashboard widget %s failed; skipped", widget.name)
-            continue
+        body = run_isolated(widget.plugin, f"dashboard widget {widget.name}", widget.render, db(), staff)
         if body is not None:
             rendered.append((widget, body if isinstance(body, Markup) else Markup.escape(body)))
     return rendered

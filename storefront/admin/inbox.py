@@ -91,13 +91,7 @@ def thread(conversation_id: int):
     reach = [(c, can_send(kernel(), db(), member, c.name, now)) for c in channels(kernel()).values()]
     orders = db().scalars(select(Order).where(Order.member_id == member.id)
                           .order_by(Order.placed_at.desc(), Order.id.desc()).limit(5)).all()
-    card_choices = []
-    for card in cards.card_types(kernel()).values():
-        try:
-            options = card.choices(db()) if card.choices else []
-        except Exception:  # noqa: BLE001 - a broken plugin must not hide the thread
-            options = []
-        card_choices.extend((card, c) for c in options)
+    card_choices = cards.card_choices(kernel(), db())  # a broken plugin's are left out, logged
     agents = db().scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)).all() \
         if may(staff, "owner") else []
     return render_template("admin/inbox/thread.html", conversation=conversation, member=member,
