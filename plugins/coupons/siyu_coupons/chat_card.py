@@ -13,7 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from siyu.plugin import CardAction, CardChoice, CardType, lazy_gettext as _l, NotFound, utcnow
+from siyu.plugin import CardAction, CardChoice, CardType, current_locale, lazy_gettext as _l, NotFound, utcnow
 from siyu_coupons import offers
 from siyu_coupons.claims import claim
 from siyu_coupons.models import CouponTemplate
@@ -23,12 +23,7 @@ MAX_CHOICES = 50
 
 
 def _locale() -> str:
-    try:
-        from flask_babel import get_locale
-
-        return str(get_locale() or "zh_CN")
-    except Exception:  # noqa: BLE001 - outside a request: the shop's default language
-        return "zh_CN"
+    return current_locale()  # the viewer's in the storefront; Chinese in jobs and the CLI
 
 
 def _until(payload: dict) -> str:

@@ -3,15 +3,11 @@ from __future__ import annotations
 
 from babel.support import LazyProxy
 
+from siyu.plugin import current_locale
+
 
 def _locale() -> str:
-    # The storefront picks the locale per request; jobs and the CLI fall back to Chinese.
-    try:
-        from flask import has_request_context
-        from flask_babel import get_locale
-    except ImportError:  # pragma: no cover - the core without its web layer
-        return "zh_CN"
-    return str(get_locale() or "zh_CN") if has_request_context() else "zh_CN"
+    return current_locale()  # the viewer's in the storefront; Chinese in jobs and the CLI
 
 
 def product_title(product) -> LazyProxy:
