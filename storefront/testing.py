@@ -15,7 +15,8 @@ own conftest (docs/writing-plugins.md). What they give:
 - ``siyu_shopper`` / ``siyu_staff``: clients signed in as a new member (with an address) and
   as a new owner, CSRF handled (``siyu.storefront.testing_kit``).
 - ``siyu_all_plugins``: true under ``--siyu-all-plugins`` or ``SIYU_TEST_ALL_PLUGINS=1``: a
-  suite that enables plugins then runs with every installed plugin enabled.
+  suite that enables plugins then runs with every installed plugin enabled; tests marked
+  ``siyu_alone`` (they need the plugin without the others) are skipped then.
 - ``siyu_register_plugin``: register a plugin object into the running app for request-time hooks.
 - ``siyu_localstripe`` (``SIYU_TEST_LOCALSTRIPE_PORT``): a fake Stripe server on 127.0.0.1;
   ``siyu_stripe_config`` is the configuration that uses it.
@@ -43,6 +44,21 @@ def pytest_addoption(parser):
                      help="Siyu: a test shop that enables plugins enables every installed plugin")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "siyu_alone: the test needs its plugin without the others "
+                                       "(skipped under --siyu-all-plugins / SIYU_TEST_ALL_PLUGINS=1)")
+
+
+def _all_plugins(config) -> bool:
+    return bool(config.getoption("--siyu-all-plugins")) or \
+        os.environ.get("SIYU_TEST_ALL_PLUGINS", "") not in ("", "0", "false", "no")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("siyu_alone") and _all_plugins(item.config):
+        pytest.skip("needs the plugin without the others (siyu_alone)")
+
+
 def _backend() -> str:
     return "postgresql" if os.environ.get("SIYU_TEST_DATABASE", "").startswith("postgres") else "sqlite"
 
@@ -62,8 +78,7 @@ def siyu_plugins() -> list[Any]:
 @pytest.fixture
 def siyu_all_plugins(request) -> bool:
     """Run with every installed plugin: ``--siyu-all-plugins`` or ``SIYU_TEST_ALL_PLUGINS=1``."""
-    return bool(request.config.getoption("--siyu-all-plugins")) or \
-        os.environ.get("SIYU_TEST_ALL_PLUGINS", "") not in ("", "0", "false", "no")
+    return _all_plugins(request.config)
 
 
 @pytest.fixture(scope="session")

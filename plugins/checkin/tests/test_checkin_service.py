@@ -62,6 +62,7 @@ def test_inactive_member_cannot_check_in(kernel, db, member):
     assert count(db) == 0
 
 
+@pytest.mark.siyu_alone  # no rewards plugin (crm_tags, coupons) enabled
 def test_without_a_rewards_plugin_the_checkin_is_kept_and_the_reward_says_why(kernel, db, member):
     outcome = service.check_in(kernel, db, member, now=MAY1)
     assert outcome.status == "checked_in" and outcome.points == 0
@@ -136,6 +137,7 @@ def test_make_up_rules(kernel, db, member, rewards):
         service.make_up(kernel, db, member, now.date() - days(3), now=now)
 
 
+@pytest.mark.siyu_alone  # no rewards plugin (crm_tags, coupons) enabled
 def test_make_up_with_a_cost_needs_a_points_plugin(kernel, db, member):
     joined_long_ago(db, member)
     with pytest.raises(ValidationError, match="points are not available"):

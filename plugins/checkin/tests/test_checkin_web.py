@@ -122,6 +122,7 @@ def test_calendar_months_are_bounded(member_client):
     assert "2025-06" in member_client.get("/checkin?month=1999-01").get_data(as_text=True)
 
 
+@pytest.mark.siyu_alone  # no rewards plugin (crm_tags, coupons) enabled
 def test_back_office_page_widget_and_settings(app, client, kernel, db, member, owner, agent):
     service.check_in(kernel, db, member, now=at(NOW))
     staff_login(client, "agent@shop.cn", "oolong-hills-2026")
