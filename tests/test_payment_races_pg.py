@@ -20,6 +20,7 @@ from siyu.core.errors import InvalidTransition
 from siyu.core.members import sign_up
 from siyu.core.models import Order, Payment, PaymentAlarm, Refund
 from siyu.core.orders import cancel_order, place_order
+from siyu.core.payments.stripe_provider import StripeProvider
 from siyu.core.payments.webhooks import process_event
 from siyu.storefront.testing import LiveServer, give_address
 from siyu.storefront.testing_checks import run_together
@@ -28,11 +29,10 @@ pytestmark = pytest.mark.postgres
 ROUNDS = 20
 
 
-class UnserialisedCards:
-    """A card provider that checks an intent's state, waits, then changes it: a confirm and
-    a cancel of the same intent can both "win" unless the shop never runs them together."""
-
-    name, kind, label = "stripe", "card", "Card"
+class UnserialisedCards(StripeProvider):
+    """A card gateway that checks an intent's state, waits, then changes it: a confirm and
+    a cancel of the same intent can both "win" unless the shop never runs them together.
+    (Stripe's gateway for the rest of the contract: its pay page, notifications, states.)"""
 
     def __init__(self, wait: float = 0.05):
         self.wait = wait
@@ -43,7 +43,7 @@ class UnserialisedCards:
     def available(self, config) -> bool:
         return True
 
-    def start(self, kernel, session, order) -> Payment:
+    def start(self, kernel, session, order, environment=None) -> Payment:
         reference = f"pi_double_{order.number}"
         self.intents[reference] = "requires_payment_method"
         payment = Payment(order_id=order.id, provider=self.name, reference=reference, amount=order.total,
@@ -51,7 +51,7 @@ class UnserialisedCards:
         session.add(payment)
         return payment
 
-    def confirm(self, kernel, payment, payment_method: str) -> dict:
+    def confirm(self, kernel, payment, data) -> dict:
         if self.intents[payment.reference] == "canceled":
             raise InvalidTransition("This order was cancelled; it can no longer be paid.")
         time.sleep(self.wait)
@@ -234,6 +234,6 @@ def test_the_double_charges_and_cancels_one_intent_when_both_run_together():
     cards = UnserialisedCards()
     payment = Payment(reference="pi_both", client_secret="pi_both_secret")
     cards.intents["pi_both"] = "requires_payment_method"
-    results, errors = run_together(2, lambda i: cards.confirm(None, payment, "pm")["status"] if i == 0
+    results, errors = run_together(2, lambda i: cards.confirm(None, payment, {"payment_method": "pm"})["status"] if i == 0
                                    else cards.cancel(None, payment))
     assert errors == [] and sorted(results) == ["canceled", "succeeded"]
