@@ -55,12 +55,12 @@ def register_plugin(siyu_register_plugin):
     return siyu_register_plugin
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def postgresql_cluster(siyu_pg_cluster):
     return siyu_pg_cluster
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def localstripe(siyu_localstripe):
     return siyu_localstripe
 
