@@ -8,7 +8,7 @@ registers; the helpers here are imported by tests:
 from __future__ import annotations
 
 from siyu.core.api_tokens import create_token, revoke_token
-from siyu.core.payments.webhooks import process_event
+from siyu.core.payments.stripe_provider import process_event
 from siyu.storefront import create_app
 from siyu.storefront.demo import DEMO_PASSWORD
 from siyu.storefront.testing import LiveServer
@@ -18,6 +18,7 @@ from siyu.storefront.testing_kit import (
     allow_unpaid_orders, checkout, csrf_token, fresh, give_address, login, make_member, make_product, make_staff,
     shopper_client, staff_client, staff_login, submit,
 )
+from siyu.storefront.testing_gateway import FakeGateway, FakeServer
 from siyu.storefront.testing_pg import PostgresCluster
 from siyu.storefront.testing_stripe import deliver_intent_event, pay_by_card, sign_event
 
@@ -25,6 +26,8 @@ __all__ = [
     "create_app", "TEST_ADDRESS", "give_address", "allow_unpaid_orders", "run_together",
     "PluginPackageChecks", "PostgresCluster", "process_event", "create_token", "revoke_token",
     "DEMO_PASSWORD",
+    # a third-party payment gateway and its provider
+    "FakeGateway", "FakeServer",
     # factories
     "MEMBER_PASSWORD", "STAFF_PASSWORD", "make_product", "make_member", "make_staff", "fresh",
     # the web, as shoppers and staff use it

@@ -94,7 +94,7 @@ def test_a_provider_outage_on_an_api_refund_answers_502(app, kernel, db, member,
     order = card_order(kernel, db, member, "refund")
     event = {"id": "evt_paid", "type": "payment_intent.succeeded",
              "data": {"object": {"id": "pi_refund", "amount": order.total}}}
-    from siyu.core.payments.webhooks import process_event
+    from siyu.core.payments.stripe_provider import process_event
 
     assert process_event(kernel, db, event) == "processed"
     auth = bearer(db, make_staff(db, "owner"))

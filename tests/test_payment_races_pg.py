@@ -21,7 +21,7 @@ from siyu.core.members import sign_up
 from siyu.core.models import Order, Payment, PaymentAlarm, Refund
 from siyu.core.orders import cancel_order, place_order
 from siyu.core.payments.stripe_provider import StripeProvider
-from siyu.core.payments.webhooks import process_event
+from siyu.core.payments.stripe_provider import process_event
 from siyu.storefront.testing import LiveServer, give_address
 from siyu.storefront.testing_checks import run_together
 

@@ -12,7 +12,7 @@ from siyu.core.errors import SiyuError
 from siyu.core.members import sign_up
 from siyu.core.models import Order, Payment, Product, WebhookEvent
 from siyu.core.orders import place_order
-from siyu.core.payments.webhooks import process_event
+from siyu.core.payments.stripe_provider import process_event
 from siyu.storefront.testing_checks import run_together
 
 pytestmark = pytest.mark.postgres

@@ -21,7 +21,7 @@ from siyu.core.members import sign_up
 from siyu.core.models import Order, Payment, Product, Refund, WebhookEvent
 from siyu.core.orders import place_order
 from siyu.core.payments.stripe_provider import StripeProvider
-from siyu.core.payments.webhooks import process_event
+from siyu.core.payments.stripe_provider import process_event
 
 RANK = {"placed": 0, "paid": 1, "partially_refunded": 2, "refunded": 3}
 PARTIAL = 1000

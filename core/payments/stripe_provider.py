@@ -216,3 +216,11 @@ def translate(event: Mapping[str, Any]) -> GatewayEvent:
                             refunded_total=int(obj.get("amount_refunded") or 0),
                             refund_reference=str(obj.get("id") or obj.get("payment_intent") or ""), type=kind)
     return GatewayEvent(event_id, "ignored", "", type=kind)
+
+
+def process_event(kernel, session, event: Mapping[str, Any]) -> str:
+    """A verified Stripe event (the dict ``/webhooks/stripe`` receives), fulfilled as any
+    gateway's notification is (``siyu.core.payments.webhooks.process``)."""
+    from siyu.core.payments.webhooks import process
+
+    return process(kernel, session, StripeProvider.name, translate(event))

@@ -34,7 +34,7 @@ from siyu.core.refunds import (
 log = logging.getLogger("siyu.payments")
 #: States in which a failure event is stale: the payment went through after all.
 NOT_FAILED = ("succeeded", "processing")
-__all__ = ["SignatureError", "AmountMismatch", "process", "process_event", "verify"]
+__all__ = ["SignatureError", "AmountMismatch", "process"]
 
 
 class AmountMismatch(SiyuError):
@@ -75,20 +75,6 @@ def process(kernel, session: Session, gateway: str, event: GatewayEvent) -> str:
         return "duplicate"
     _send_refunds(kernel, session, refunds)
     return "processed"
-
-
-def process_event(kernel, session: Session, event: dict) -> str:
-    """A verified Stripe event (the dict ``/webhooks/stripe`` receives), processed as above."""
-    from siyu.core.payments.stripe_provider import translate
-
-    return process(kernel, session, "stripe", translate(event))
-
-
-def verify(payload: bytes, header: str | None, secret: str, tolerance: int = 300) -> dict:
-    """A Stripe notification's event, once its signature is checked (see stripe_provider)."""
-    from siyu.core.payments.stripe_provider import verify as verify_stripe
-
-    return verify_stripe(payload, header, secret, tolerance)
 
 
 def _failure_check(kernel, session: Session, gateway: str, event: GatewayEvent) -> str | None:
