@@ -37,7 +37,8 @@ def refund_order(kernel, session: Session, order: Order, amount: int, idempotenc
     refund = session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
     retry = refund is not None
     if refund is None:
-        refund, retry = _reserve(session, order, amount, idempotency_key, reason, staff_id)
+        whole = _whole_only(kernel, session, order)
+        refund, retry = _reserve(session, order, amount, idempotency_key, reason, staff_id, whole)
     if refund.order_id != order.id or refund.amount != amount:
         raise ValidationError(_l("This idempotency key was used for another refund."),
                               fields={"idempotency_key": _l("already used")})
@@ -55,7 +56,15 @@ def refund_order(kernel, session: Session, order: Order, amount: int, idempotenc
     return refund
 
 
-def _reserve(session, order, amount, key, reason, staff_id) -> tuple[Refund, bool]:
+def _whole_only(kernel, session: Session, order: Order) -> bool:
+    """True when the order's payment went through a gateway that cannot refund part of it."""
+    provider = session.scalar(select(Payment.provider).where(
+        Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED.value))
+    gateway = kernel.payment_providers.get(provider) if provider else None
+    return gateway is not None and not gateway.supports.partial_refunds
+
+
+def _reserve(session, order, amount, key, reason, staff_id, whole_only=False) -> tuple[Refund, bool]:
     """Write the pending refund; (refund, True) when a concurrent request with the same key
     got there first (seen once the order's row lock is ours, or by the unique key)."""
     try:
@@ -65,7 +74,7 @@ def _reserve(session, order, amount, key, reason, staff_id) -> tuple[Refund, boo
             first = session.scalar(select(Refund).where(Refund.idempotency_key == key))
             if first is not None:
                 return first, True
-            return _insert(session, locked, amount, key, reason, staff_id), False
+            return _insert(session, locked, amount, key, reason, staff_id, whole_only), False
     except IntegrityError:
         first = session.scalar(select(Refund).where(Refund.idempotency_key == key))
         if first is None:
@@ -73,7 +82,7 @@ def _reserve(session, order, amount, key, reason, staff_id) -> tuple[Refund, boo
         return first, True
 
 
-def _insert(session, order, amount, key, reason, staff_id) -> Refund:
+def _insert(session, order, amount, key, reason, staff_id, whole_only=False) -> Refund:
     """Reserve ``amount`` of the locked ``order`` (pending refunds count as spent)."""
     pending = session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
         Refund.order_id == order.id, Refund.status == RefundStatus.PENDING.value))
@@ -87,6 +96,9 @@ def _insert(session, order, amount, key, reason, staff_id) -> Refund:
     if not isinstance(amount, int) or not 0 < amount <= available:
         raise ValidationError(_l("The refund must be between 1 and %(max)s.", max=available),
                               fields={"amount": _l("between 1 and %(max)s", max=available)})
+    if whole_only and amount != available:
+        raise ValidationError(_l("This payment method refunds only the whole amount left: %(max)s.", max=available),
+                              fields={"amount": _l("the whole %(max)s", max=available)})
     payment = session.scalar(select(Payment).where(
         Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED.value))
     if payment is None:

@@ -15,7 +15,7 @@ from conftest import csrf, login, make_product
 from sqlalchemy import func, select
 
 from siyu.core.members import sign_up
-from siyu.core.errors import InvalidTransition
+from siyu.core.errors import InvalidTransition, ValidationError
 from siyu.core.models import Order, Payment, PaymentAlarm, Refund, WebhookEvent
 from siyu.core.orders import cancel_order
 from siyu.core.payments.gateway import ClientEnvironment, GatewaySupport
@@ -114,6 +114,19 @@ def test_refunds_go_through_the_gateway_once_per_key(member_client, db, kernel):
     assert GATEWAY.server.payments[f"fp_{order.number}"].refunded == 1000
     db.rollback()  # a new read: what the requests committed
     assert db.get(Order, order.id).status == "partially_refunded"
+
+
+def test_a_gateway_without_partial_refunds_refunds_only_the_whole_amount(member_client, db, kernel, monkeypatch):
+    monkeypatch.setattr(GATEWAY, "supports", GatewaySupport(currencies=frozenset({"CNY"}), partial_refunds=False))
+    order = place(member_client, db)
+    body, headers = GATEWAY.server.pay(f"fp_{order.number}")
+    member_client.post("/webhooks/fakepay", data=body, headers=headers)
+    db.rollback()
+    order = db.get(Order, order.id)
+    with pytest.raises(ValidationError, match="whole amount"):
+        refund_order(kernel, db, order, 1000, "part")
+    assert refund_order(kernel, db, order, order.total, "whole").status == "succeeded"
+    assert GATEWAY.server.payments[f"fp_{order.number}"].refunded == order.total
 
 
 def test_cancel_stops_the_payment_at_the_provider_first(member_client, db, kernel):
