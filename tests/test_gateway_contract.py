@@ -181,3 +181,29 @@ def test_a_gateway_missing_part_of_the_contract_is_refused_by_name(kernel):
 
     with pytest.raises(TypeError, match="'half' lacks supports, available"):
         kernel._register_provider(Half())
+
+
+def test_a_lost_notification_is_made_good_by_asking_the_gateway(member_client, db, kernel):
+    from datetime import timedelta
+
+    from siyu.core.db import utcnow
+    from siyu.core.payments.reconcile import reconcile_pending
+
+    order = place(member_client, db)
+    GATEWAY.server.pay(f"fp_{order.number}")  # paid; the notification is lost
+    assert reconcile_pending(kernel, db) == 0  # too young: its notification may still come
+    assert reconcile_pending(kernel, db, now=utcnow() + timedelta(minutes=6)) == 1
+    db.rollback()
+    assert db.get(Order, order.id).status == "paid"
+    body, headers = GATEWAY.server.notification("paid", f"fp_{order.number}", amount=2500)
+    assert member_client.post("/webhooks/fakepay", data=body, headers=headers).status_code == 200  # late: no-op
+    assert db.scalar(select(func.count()).select_from(PaymentAlarm)) == 0
+
+
+def test_the_return_page_asks_the_gateway_once(member_client, db):
+    order = place(member_client, db)
+    GATEWAY.server.pay(f"fp_{order.number}")
+    page = member_client.get(f"/orders/{order.number}/return").get_data(as_text=True)
+    assert "status status-paid" in page  # the page shows the payment received at once
+    db.rollback()
+    assert db.get(Order, order.id).status == "paid"

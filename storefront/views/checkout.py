@@ -19,6 +19,7 @@ from siyu.core.errors import InvalidTransition, PaymentError, SiyuError, Validat
 from siyu.core.models import OrderStatus, Payment, PaymentStatus
 from siyu.core.orders import cancel_order, order_for_member, place_order, settle_free_order
 from siyu.core.payments.gateway import ClientEnvironment
+from siyu.core.payments.reconcile import reconcile_payment
 from siyu.core.payments.steps import confirm_payment
 from siyu.storefront.context import db, kernel, shop_settings
 from siyu.storefront.extensions import configured_limit, limiter, member_or_address
@@ -160,6 +161,13 @@ def confirm(number: str):
 @login_required
 def payment_return(number: str):
     order = order_for_member(db(), number, current_user)
+    if order.status == OrderStatus.PLACED.value:
+        # Back from the provider before its notification: ask it once where the payment stands.
+        payment = db().scalar(select(Payment).where(Payment.order_id == order.id,
+                                                    Payment.status == PaymentStatus.PENDING.value)
+                              .order_by(Payment.id.desc()))
+        if payment is not None and reconcile_payment(kernel(), db(), payment) is not None:
+            db().refresh(order)
     if order.is_paid:
         save_cart({})
     return render_template("checkout/return.html", order=order)
