@@ -1,8 +1,8 @@
 """Shared helpers for the core's tests. The fixtures come from the project's pytest plugin
 (``siyu.storefront.testing``), which plugin authors use too; its names are prefixed (``siyu_app``)
 so they never collide with pytest-flask's. The core's ~600 tests were written with short names:
-the aliases below keep them, and derive from ``app`` so a test module that overrides ``app``
-still gets its client, session and kernel from that app."""
+``short_fixture_names`` keeps them (deriving from ``app``, so a test module that overrides ``app``
+still gets its client, session and kernel from that app)."""
 from __future__ import annotations
 
 import re
@@ -12,67 +12,13 @@ import pytest
 from siyu.core.members import sign_up
 from siyu.storefront import testing_kit
 from siyu.storefront.testing import give_address
+from siyu.storefront.testing_short import short_fixture_names
 from siyu.storefront.testing_kit import add_to_cart, allow_unpaid_orders, fresh  # noqa: F401  (tests import them here)
 
-# ------------------------------------------------------------- short names for the kit's fixtures
 
-
-@pytest.fixture
-def app(siyu_app):
-    return siyu_app
-
-
-@pytest.fixture
-def pg_app(siyu_pg_app):
-    return siyu_pg_app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def kernel(app):
-    return app.extensions["siyu"]
-
-
-@pytest.fixture
-def db(app):
-    """A session on the app's database, outside any request."""
-    session = app.extensions["siyu"].db.Session()
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def register_plugin(siyu_register_plugin):
-    return siyu_register_plugin
-
-
-@pytest.fixture(scope="session")
-def postgresql_cluster(siyu_pg_cluster):
-    return siyu_pg_cluster
-
-
-@pytest.fixture(scope="session")
-def localstripe(siyu_localstripe):
-    return siyu_localstripe
-
-
-@pytest.fixture
-def stripe_config(siyu_stripe_config):
-    return siyu_stripe_config
-
-
-@pytest.fixture
-def live_server(siyu_live_server):
-    return siyu_live_server
+# The kit's fixtures under short names (app, client, db, kernel...), for this suite only: the
+# kit's own names are prefixed so they never collide with pytest-flask's.
+globals().update(short_fixture_names())
 
 
 # ------------------------------------------------------------------------------- helpers

@@ -5,49 +5,17 @@ import pytest
 from qr_helpers import AGENT_PW, OWNER_PW
 
 from siyu.plugin import create_staff
-from siyu.plugin.testing import staff_login
+from siyu.plugin.testing import short_fixture_names, staff_login
+
+
+# The kit's fixtures under short names (app, client, db, kernel...), for this suite only: the
+# kit's own names are prefixed so they never collide with pytest-flask's.
+globals().update(short_fixture_names())
 
 
 @pytest.fixture
 def siyu_config():
     return {"PLUGINS": ["qr_channels"]}
-
-
-# Short names for the test kit's fixtures (``siyu_app``...), for this suite only: the kit's own
-# names are prefixed so they never collide with pytest-flask's in a project that has both.
-@pytest.fixture
-def app(siyu_app):
-    return siyu_app
-
-
-@pytest.fixture
-def pg_app(siyu_pg_app):
-    return siyu_pg_app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def kernel(siyu_kernel):
-    return siyu_kernel
-
-
-@pytest.fixture
-def db(siyu_db):
-    return siyu_db
-
-
-@pytest.fixture
-def register_plugin(siyu_register_plugin):
-    return siyu_register_plugin
 
 
 @pytest.fixture
