@@ -65,12 +65,15 @@ def call_service(kernel: Any, hook_name: str, **kwargs: Any) -> Any:
         if spent is NOT_AVAILABLE:
             raise ValidationError(_l("Points are not available in this shop."))
 
+    A service whose hookspec takes ``kernel`` receives ``kernel`` without it being passed twice.
     Failures are those of ``call_in_transaction``: a ``SiyuError`` passes through, anything
     else becomes a ``PluginError`` naming the plugin (and rolls back the caller's unit).
     """
     caller = getattr(kernel.pm.hook, hook_name, None)
     if caller is None or not caller.get_hookimpls():
         return NOT_AVAILABLE
+    if caller.spec is not None and "kernel" in caller.spec.argnames:
+        kwargs.setdefault("kernel", kernel)  # a service that needs the shop gets the caller's
     return call_in_transaction(kernel.pm, hook_name, **kwargs)
 
 

@@ -59,6 +59,18 @@ class Specs:
         """A service another plugin offers."""
 
 
+class ShopSpecs:
+    @hookspec(firstresult=True)
+    def shop_name_of(self, kernel, member_id: int):
+        """A service that needs the shop."""
+
+
+class ShopName:
+    @hookimpl
+    def shop_name_of(self, kernel, member_id):
+        return f"{kernel.name}:{member_id}"
+
+
 class Points:
     @hookimpl
     def points_spend(self, member_id, points):
@@ -89,6 +101,13 @@ def test_call_service_answers_and_fails_closed_naming_the_plugin():
         call_service(kernel, "points_spend", member_id=1, points=-1)
     with pytest.raises(PluginError, match="Points"):
         call_service(kernel, "points_spend", member_id=1, points=1000)
+
+
+def test_call_service_hands_the_kernel_to_a_service_that_takes_it():
+    kernel = kernel_with(ShopName())
+    kernel.pm.add_hookspecs(ShopSpecs)
+    kernel.name = "tea"
+    assert call_service(kernel, "shop_name_of", member_id=3) == "tea:3"
 
 
 class HiddenPaid:

@@ -41,7 +41,7 @@ def curate(kernel, session, items: list[Product], key: str = "main") -> bool:
     False when the shop has no curation plugin (its catalog lists every product)."""
     for product in items:
         with write_transaction(session):
-            if call_service(kernel, "curation_publish", kernel=kernel, session=session, key=key,
+            if call_service(kernel, "curation_publish", session=session, key=key,
                             product_id=product.id) is NOT_AVAILABLE:
                 return False
     return True

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def checkin_perform(kernel: Any, session: "Session", member_id: int, channel: str,
                     at: datetime | None) -> Mapping[str, Any] | None:
     """Check a member in from a channel adapter (a WeChat menu click, a mini-program...):
-    ``call_service(kernel, "checkin_perform", kernel=kernel, session=s, member_id=7,
+    ``call_service(kernel, "checkin_perform", session=s, member_id=7,
     channel="wechat", at=None)``.
 
     Records the check-in for the shop's current local day (once: a repeat answers
