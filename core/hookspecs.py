@@ -17,6 +17,12 @@ Conventions (as in pluggy and datasette):
 - "In a transaction" means the hook runs inside the database transaction of the state
   change: raising aborts the whole change and nothing is written. Display hooks (slots)
   are isolated: a failing implementation is logged and skipped, the page still renders.
+- What stays in the transaction and what runs after commit: keep inside it only what must
+  never be lost or doubled with the change, money and what money depends on (stock, a
+  coupon's redemption, points, the commission ledger a refund reverses); record everything
+  else (statistics, levels, rule tags, attribution roll-ups, notices, contact windows) with
+  ``siyu.plugin.after_commit`` and do it in a task of ``register_outbox_tasks``: it runs once
+  after the commit, never for a change that rolled back, and keeps the payment short.
 """
 from __future__ import annotations
 
@@ -126,6 +132,26 @@ def register_jobs(register: Callable[..., None]) -> None:
     string) names it in the back office (Settings → Scheduled jobs), which shows its last
     run, last error and next slot. Housekeeping needs no cron. Called once per kernel.
     Not in a transaction.
+    """
+
+
+@hookspec
+def register_outbox_tasks(register: Callable[..., None]) -> None:
+    """Contribute follow-up work that runs after a state change commits:
+    ``register(name, func, max_attempts=None, label=None)``.
+
+    A transactional hook records it with ``siyu.plugin.after_commit(kernel, session, name,
+    key=..., payload={...}, order_id=...)``; once the transaction commits,
+    ``func(kernel, session, payload)`` runs in a write transaction of its own: right after the
+    commit in the committing process (``OUTBOX_INLINE``, the default), else in the worker. It
+    runs once per (plugin, task, key) across workers and hosts (its writes and the entry's
+    ``done`` mark commit together), in the order recorded among one plugin's entries of one
+    order; nothing is recorded for a change that rolls back, nothing is lost by a crash after
+    the commit (the worker runs it when it starts). Raising rolls the task's writes back and
+    retries it with backoff (30 s, doubling, at most an hour) up to ``max_attempts`` (default
+    ``OUTBOX_MAX_ATTEMPTS``, 8); then the entry is failed and shown in the back office
+    (Settings → Follow-up work) with a retry button. Name tasks after your plugin
+    (``crm_tags.order_paid``). Called once per kernel. Not in a transaction.
     """
 
 
@@ -247,7 +273,8 @@ def on_order_placed(kernel: "Kernel", session: "Session", order: "Order", cart: 
     ``request_attribution``; empty from the API, jobs and the CLI).
 
     In the checkout transaction: reserve what you need (a coupon, points); raising aborts
-    the order and releases everything.
+    the order and releases everything. Record the rest (attribution roll-ups, statistics)
+    with ``after_commit``.
     """
 
 
@@ -258,8 +285,10 @@ def on_order_paid(kernel: "Kernel", session: "Session", order: "Order", payment:
 
     In the same transaction as the state change, which happens exactly once per order even
     when a webhook is replayed or delivered concurrently: accrue commission, redeem a
-    coupon, earn points here. Raising aborts the change; the webhook answers 500 and the
-    provider retries later.
+    coupon here (money: never lost, never doubled). Raising aborts the change; the webhook
+    answers 500 and the provider retries later. Member statistics, levels, rule tags,
+    channel roll-ups and contact windows are not money: record them with ``after_commit``
+    (key ``order:<id>:paid``), so the payment's transaction stays short.
     """
 
 
@@ -268,7 +297,9 @@ def on_order_refunded(kernel: "Kernel", session: "Session", order: "Order", refu
     """A refund succeeded; ``refund.amount`` of ``order.total`` has been returned and
     ``order.refunded_amount`` includes it (partial when it is below the total).
 
-    In the refund's transaction: reverse commission proportionally, reverse points.
+    In the refund's transaction: reverse commission proportionally, reverse points (money).
+    Statistics, tags, roll-ups and the shopper's notice after commit (``after_commit``,
+    key ``refund:<refund.id>``: an order may be refunded in several parts).
     """
 
 
@@ -283,7 +314,8 @@ def on_order_cancelled(kernel: "Kernel", session: "Session", order: "Order", rea
     ``siyu.plugin.register_cancel_reason("group_buy:failed", _l("The group did not fill"))``,
     else the reason as it is.
 
-    In the cancelling transaction: release coupon reservations and similar holds.
+    In the cancelling transaction: release coupon reservations and similar holds; anything
+    else after commit (``after_commit``).
     """
 
 
@@ -298,7 +330,8 @@ def on_order_shipped(kernel: "Kernel", session: "Session", order: "Order", shipm
     Runs for every new shipment, once (an import run twice adds nothing); ``order.status``
     is ``shipped`` when this shipment completed the order, and stays ``paid`` /
     ``partially_refunded`` while lines are still to ship. In the shipping transaction:
-    raising aborts the shipment and nothing is written.
+    raising aborts the shipment and nothing is written. Notices (the core's shipped card)
+    and statistics run after commit (``after_commit``, key ``shipment:<shipment.id>``).
     """
 
 
@@ -307,8 +340,9 @@ def on_order_completed(kernel: "Kernel", session: "Session", order: "Order", how
     """An order completed (``order.completed_at`` is set): ``how`` is ``member`` (the shopper
     confirmed receipt), ``auto`` (``auto_complete_days`` after shipping) or ``staff``.
 
-    Happens once per order. Count the order toward levels, start a return window, release
-    commission here. In the completing transaction: raising aborts the completion.
+    Happens once per order. Earn points, release commission here, in the completing
+    transaction (raising aborts the completion); count the order toward levels and post
+    notices after commit (``after_commit``, key ``order:<id>:completed``).
     """
 
 
@@ -331,7 +365,8 @@ def on_after_sale_decided(kernel: "Kernel", session: "Session", order: "Order", 
 
     The refund itself comes later through the refund service, so ``on_order_refunded``
     reverses commission and points as for any refund. In the decision's transaction:
-    raising aborts it and the request keeps its state.
+    raising aborts it and the request keeps its state; the shopper's notice is posted
+    after commit (``after_commit``).
     """
 
 
@@ -345,7 +380,9 @@ def on_member_created(kernel: "Kernel", session: "Session", member: "Member", vi
     ``attribution`` is what the storefront read from the request about where they came from,
     by plugin (the storefront's ``request_attribution``; empty from the API, jobs and the CLI).
 
-    In the sign-up transaction: record first-touch attribution, give a welcome gift.
+    In the sign-up transaction: record first-touch attribution and a referral binding (they
+    decide who is paid commission), give a welcome gift; statistics and rule tags after
+    commit (``after_commit``, key ``member:<id>:created``).
     """
 
 
@@ -417,9 +454,11 @@ def on_member_interaction(kernel: "Kernel", session: "Session", member: "Member"
     """A member interacted on ``channel`` at ``at`` (aware UTC): ``kind`` is ``message``,
     ``click`` (a card action), ``checkin``, ``payment`` or a plugin's own.
 
-    The core has already recorded it and reopened the channel's contact window. Record
-    interactions with ``siyu.core.conversations.record_interaction``. In the transaction
-    of the interaction: raising aborts it.
+    The core has already recorded it and reopened the channel's contact window (for a
+    payment, after the payment committed: the core's default plugin records it with
+    ``after_commit``). Record interactions with ``siyu.core.conversations.record_interaction``.
+    In the transaction of the interaction: raising aborts it; what is not part of the
+    interaction itself goes after commit (``after_commit``).
     """
 
 
@@ -430,6 +469,8 @@ def on_message_received(kernel: "Kernel", session: "Session", message: "Message"
     React to it, e.g. a check-in keyword, with
     ``siyu.core.conversations.post_outbound(kernel, session, conversation, ...)``. In the
     transaction that stores the message: raising aborts it and the member sees an error.
+    A reply the member waits for (a check-in's answer, its points) belongs here; statistics
+    after commit (``after_commit``).
     """
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pluggy
 
+from siyu.core import outbox_runner
 from siyu.core.db import Database
 from siyu.core.plugins import make_plugin_manager
 from siyu.core.registries import Registries
@@ -50,6 +51,12 @@ DEFAULTS: dict[str, Any] = {
     # and X-Forwarded-Proto (usually 1). 0 trusts no such header: the client's address is
     # the peer's, whatever the request says.
     "PROXY_FIX": 0,
+    # Follow-up work recorded with after_commit (siyu.core.outbox): run in this process right
+    # after the commit (a shop without a separate worker: the demo, small shops), or, off, by
+    # the worker (`flask siyu worker`), which the commit wakes through the queue.
+    "OUTBOX_INLINE": True,
+    # Attempts before an outbox entry is marked failed (the back office can retry it).
+    "OUTBOX_MAX_ATTEMPTS": 8,
 }
 
 
@@ -71,6 +78,7 @@ class Kernel:
         self.pm.siyu_listeners.append(self.registries.plugins_changed)
         self.payment_providers: dict[str, Any] = {}
         self.pm.hook.register_payment_providers(register=self._register_provider)
+        outbox_runner.install(self)  # follow-up work recorded in a transaction runs after its commit
 
     @property
     def hook(self):
@@ -112,7 +120,7 @@ def config_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
             continue
         if key in ("PLUGINS", "PLUGINS_DISABLED"):
             config[key] = "*" if raw.strip() == "*" else [p.strip() for p in raw.split(",") if p.strip()]
-        elif key in ("TRACE_HOOKS", "QUEUE_IMMEDIATE"):
+        elif key in ("TRACE_HOOKS", "QUEUE_IMMEDIATE", "OUTBOX_INLINE"):
             config[key] = raw.lower() in ("1", "true", "yes")
         elif isinstance(DEFAULTS[key], int) and not isinstance(DEFAULTS[key], bool):
             config[key] = int(raw)

@@ -5,13 +5,15 @@ not a customer-service reply: each channel sends it under its ``notice_policy`` 
 a template message, outside the 48-hour window and its quota), never under the window
 that coupons and agents' messages use.
 
-``post_notice`` writes inside the caller's transaction, in a SAVEPOINT of its own, and never
-raises: a notice that cannot be written is logged and rolled back to the savepoint, and the
-state change it reports (a shipment, a refund) commits all the same. Written in the same
-transaction, a notice exists exactly when its state change does: none for a shipment that
-rolled back, none lost after a crash between the commit and a later send (there is no
-outbox yet to make an after-commit send durable). An external channel's copy is stored
-``pending`` for its adapter to deliver after the commit; the outbox will run that.
+``post_notice`` writes inside the caller's transaction, in a SAVEPOINT of its own: a notice
+that cannot be written is logged and rolled back to the savepoint, and the caller's other
+writes commit all the same. The core's order notices call it from an outbox task, after the
+state change they report committed (``siyu.core.default_plugins.order_notices``): the change
+records the notice with ``after_commit``, so a notice exists exactly when its change does (none
+for a shipment that rolled back, none lost by a crash after the commit), and a notice that
+cannot be written is retried instead of lost (``quiet=False``). An external channel's copy is
+stored ``pending`` and delivered by its adapter after the task's commit (the outbox task
+``siyu.deliver_messages``).
 """
 from __future__ import annotations
 
@@ -23,8 +25,11 @@ from sqlalchemy.orm import Session
 
 from siyu.core import channels as ch
 from siyu.core.models import Conversation, Message
+from siyu.core.outbox import after_commit, tasks
 
 log = logging.getLogger("siyu.notices")
+#: The outbox task delivering a notice's pending copies (registered by the conversations default plugin).
+DELIVER = "siyu.deliver_messages"
 
 
 def notice_conversations(kernel, session: Session, member_id: int) -> list[Conversation]:
@@ -41,12 +46,13 @@ def notice_conversations(kernel, session: Session, member_id: int) -> list[Conve
 
 
 def post_notice(kernel, session: Session, member_id: int | None, card_type: str,
-                payload: dict | Callable[[], dict]) -> list[Message]:
+                payload: dict | Callable[[], dict], quiet: bool = True) -> list[Message]:
     """Post a service-notice card to ``member_id``'s conversations; returns the messages.
 
     ``payload`` may be a function that builds it: it then runs inside the savepoint too, so
     a failing read cannot abort the caller's transaction either. Inside the caller's
-    transaction; never raises (see the module docstring).
+    transaction; a failure is logged and, unless ``quiet`` is off (an outbox task, retried),
+    not raised. Pending copies for external channels are delivered after the commit.
     """
     from siyu.core.cards import card_types
     from siyu.core.conversations import post_outbound
@@ -61,10 +67,25 @@ def post_notice(kernel, session: Session, member_id: int | None, card_type: str,
             if callable(payload):
                 payload = payload()
             body = card.summary_of(payload)[:2000]
-            return [post_outbound(kernel, session, conversation, body=body, kind="card", card_type=card_type,
-                                  payload=payload, notice=card.service_notice)
-                    for conversation in notice_conversations(kernel, session, member_id)]
+            messages = [post_outbound(kernel, session, conversation, body=body, kind="card", card_type=card_type,
+                                      payload=payload, notice=card.service_notice)
+                        for conversation in notice_conversations(kernel, session, member_id)]
+            pending = [m.id for m in messages if m.delivery == "pending"]
+            if pending and DELIVER in tasks(kernel):
+                after_commit(kernel, session, DELIVER, key=f"messages:{pending[0]}", payload={"message_ids": pending})
+            return messages
     except Exception:  # noqa: BLE001 - a notice must never undo what it reports
         log.exception("service notice %s (plugin %s) for member %s was not written", card_type,
                       card_types(kernel).plugin_of(card_type), member_id)
+        if not quiet:
+            raise
         return []
+
+
+def deliver(kernel, session: Session, payload: dict) -> None:
+    """The outbox task ``siyu.deliver_messages``: hand committed pending messages to their channel."""
+    from siyu.core.conversations import deliver_pending
+
+    ids = [int(i) for i in payload.get("message_ids", [])]
+    deliver_pending(kernel, session, list(session.scalars(select(Message).where(Message.id.in_(ids))
+                                                          .order_by(Message.id))))

@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "siyu.core.default_plugins.conversations",
     "siyu.core.default_plugins.fulfilment",
     "siyu.core.default_plugins.order_notices",
+    "siyu.core.default_plugins.outbox",
 )
 
 

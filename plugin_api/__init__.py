@@ -35,6 +35,7 @@ from siyu.core.money import (
 
 # The unit of work and model building blocks
 from siyu.core.db import Base, UTCDateTime, utcnow, write_transaction
+from siyu.core.outbox import after_commit
 
 # Models a plugin may read (and join to); the core's services change them
 from siyu.core.models import (
@@ -86,7 +87,7 @@ __all__ = [
     "ProviderUnavailable", "PluginError",
     "MAX_AMOUNT", "SUPPORTED_CURRENCIES", "AmountError", "allocate", "exponent", "format_money",
     "parse_decimal", "parse_major", "percent_of", "to_decimal",
-    "Base", "UTCDateTime", "utcnow", "write_transaction",
+    "Base", "UTCDateTime", "utcnow", "write_transaction", "after_commit",
     "PAID_STATES", "TO_SHIP_STATES", "OPEN_AFTER_SALE_STATES", "AfterSale", "AfterSaleState", "ApiToken",
     "Broadcast", "Conversation", "Member", "MemberAddress", "MemberInteraction", "Message", "Order",
     "OrderAdjustment", "OrderLine", "OrderStatus", "Payment", "PaymentStatus", "Product", "ProductImage",

@@ -19,6 +19,7 @@ from siyu.storefront.testing_kit import (
     shopper_client, staff_client, staff_login, submit,
 )
 from siyu.storefront.testing_gateway import FakeGateway, FakeServer
+from siyu.storefront.testing_outbox import run_outbox
 from siyu.storefront.testing_pg import PostgresCluster
 from siyu.storefront.testing_stripe import deliver_intent_event, pay_by_card, sign_event
 from siyu.storefront.testing_short import short_fixture_names
@@ -26,7 +27,7 @@ from siyu.storefront.testing_short import short_fixture_names
 __all__ = [
     "create_app", "TEST_ADDRESS", "give_address", "allow_unpaid_orders", "run_together",
     "PluginPackageChecks", "PostgresCluster", "process_event", "create_token", "revoke_token",
-    "DEMO_PASSWORD",
+    "DEMO_PASSWORD", "run_outbox",
     # a third-party payment gateway and its provider
     "FakeGateway", "FakeServer",
     # factories

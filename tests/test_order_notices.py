@@ -1,6 +1,7 @@
 """Order notices in the member's chat: shipped (carrier, tracking link), completed, each
-after-sales decision, refund sent; service notices outside the marketing window; a card that
-cannot be written never undoes the shipment (on SQLite and PostgreSQL)."""
+after-sales decision, refund sent; service notices outside the marketing window, delivered to
+external channels after the commit; a card that cannot be written never undoes the shipment and
+is retried, in order (on SQLite and PostgreSQL)."""
 from datetime import timedelta
 
 import pytest
@@ -9,10 +10,10 @@ from fulfilment_helpers import two_line_order
 from sqlalchemy import func, select, text
 
 from siyu.core import after_sales as svc
-from siyu.core import hookimpl, notices
+from siyu.core import hookimpl, notices, outbox_runner
 from siyu.core.channels import WECHAT_STYLE, Channel, ProactivePolicy
 from siyu.core.conversations import conversation_for
-from siyu.core.db import write_transaction
+from siyu.core.db import utcnow, write_transaction
 from siyu.core.fulfilment import confirm_receipt, ship_order
 from siyu.core.models import Conversation, Message, Order, Shipment
 from siyu.core.refunds import refund_order
@@ -131,8 +132,11 @@ def test_a_card_that_cannot_be_written_never_undoes_the_shipment(kernel, db, mem
     assert notices_of(db, member) == []
     assert "service notice order_shipped" in caplog.text
     monkeypatch.undo()
-    confirm_receipt(kernel, db, db.get(Order, order.id), member)  # the next one goes through
-    assert [m.card_type for m in notices_of(db, member)] == ["order_completed"]
+    # Not lost: the notice is retried after a backoff, and the order's next one waits its turn.
+    confirm_receipt(kernel, db, db.get(Order, order.id), member)
+    assert notices_of(db, member) == []
+    assert outbox_runner.drain(kernel, now=utcnow() + timedelta(minutes=1)) == {"done": 2}
+    assert [m.card_type for m in notices_of(db, member)] == ["order_shipped", "order_completed"]
 
 
 def test_a_shipment_that_rolls_back_leaves_no_card(kernel, db, member, register_plugin):
@@ -176,8 +180,9 @@ def test_notices_follow_the_notice_policy_not_the_marketing_window(kernel, db, m
     ship_order(kernel, db, order, carrier_code="sf", tracking_number="SF1000001")
     by_channel = {db.get(Conversation, m.conversation_id).channel: m for m in notices_of(db, member)}
     assert set(by_channel) == {"web", "wx", "strict"}
-    # No interaction on wx at all: a coupon would be refused, the notice is sent (as a template).
-    assert (by_channel["wx"].delivery, by_channel["wx"].reason) == ("pending", None)
+    # No interaction on wx at all: a coupon would be refused, the notice is sent (as a template),
+    # handed to the channel's adapter after the notice committed.
+    assert (by_channel["wx"].delivery, by_channel["wx"].reason) == ("delivered", None)
     assert (by_channel["strict"].delivery, by_channel["strict"].reason) == ("undelivered", "no_interaction")
     assert fresh(db).get(Conversation, wx.id).window_sends == 0  # the quota was not used
     marketing = send_card(kernel, db, db.get(Conversation, wx.id), "order_shipped", {"order_number": "x"})

@@ -16,6 +16,7 @@ from siyu.core.models.payments import (
     Payment, PaymentAlarm, PaymentAlarmKind, PaymentStatus, Refund, RefundStatus, WebhookEvent,
 )
 from siyu.core.models.jobs import JobSlot
+from siyu.core.models.outbox import OutboxEntry
 from siyu.core.models.settings import Setting
 
 __all__ = [
@@ -25,5 +26,5 @@ __all__ = [
     "WebhookEvent", "Setting", "Broadcast", "CardActionResult", "Conversation", "MemberInteraction",
     "Message", "PAID_STATES", "TO_SHIP_STATES", "AfterSale", "AfterSaleKind", "AfterSaleState",
     "DeliveryMethod", "MemberAddress", "OrderDelivery", "Shipment", "ShipmentLine", "SignInFailure",
-    "JobSlot",
+    "JobSlot", "OutboxEntry",
 ]

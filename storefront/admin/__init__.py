@@ -117,14 +117,14 @@ def settings_schemas() -> dict:
 def _core_pages():
     """The core's pages: (module, least role that sees the menu item, menu order)."""
     from siyu.storefront.admin import (
-        after_sales, broadcasts, carriers, delivery, inbox, members, orders, plugins, products, settings,
+        after_sales, broadcasts, carriers, delivery, inbox, members, orders, outbox, plugins, products, settings,
         shipping, staff, tokens,
     )
 
     return [(inbox, "agent", 5), (orders, "agent", 10), (shipping, "agent", 12), (after_sales, "agent", 14),
             (members, "agent", 20), (products, "agent", 30), (broadcasts, "owner", 40), (settings, "owner", 900),
-            (delivery, "owner", 905), (carriers, "owner", 906), (plugins, "owner", 910), (staff, "owner", 920),
-            (tokens, "agent", 930)]
+            (delivery, "owner", 905), (carriers, "owner", 906), (plugins, "owner", 910), (outbox, "owner", 915),
+            (staff, "owner", 920), (tokens, "agent", 930)]
 
 
 def _menu(kernel_) -> list[MenuItem]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from siyu.plugin import hookimpl, lazy_gettext as _l, utcnow
 
-from siyu_crm_tags import benefits, config, hookspecs, points, rights, rules
+from siyu_crm_tags import after, benefits, config, hookspecs, points, rights, rules
 from siyu_crm_tags import models  # noqa: F401 - the tables join the shared metadata
 from siyu_crm_tags import stats as stats_mod
 
@@ -126,29 +126,30 @@ def on_order_placed(session, order, cart):
     benefits.reserve_for_order(session, config.load(session), order, cart)
 
 
-@hookimpl
-def on_order_paid(session, order):
-    # A paid order counts for the bands, segments and rule tags at once; toward points and
-    # levels only once it is completed (on_order_completed), so nothing is counted twice.
-    cfg, ordered_levels = config.load(session), stats_mod.levels(session)
-    stats_mod.order_paid(session, cfg, order, ordered_levels)
-    rules.apply(session, [order.member_id], utcnow())
+# Points are spent like money: earned, reversed and released in the state change's transaction.
+# Statistics, levels and rule tags are not: recorded here, counted after the commit (after.py).
 
 
 @hookimpl
-def on_order_completed(session, order):
-    # One lock of the member's stats row and one read of the levels for the whole order.
-    cfg, ordered_levels = config.load(session), stats_mod.levels(session)
-    stats = stats_mod.order_completed(session, cfg, order, ordered_levels)
-    points.earn_for_order(session, cfg, order, stats, ordered_levels)
+def register_outbox_tasks(register):
+    after.register(register)
 
 
 @hookimpl
-def on_order_refunded(session, order, refund):
-    cfg, ordered_levels = config.load(session), stats_mod.levels(session)
-    stats = stats_mod.order_refunded(session, cfg, order, refund.amount, ordered_levels)
-    points.refund(session, cfg, order, refund.id, refund.amount, stats=stats, ordered_levels=ordered_levels)
-    rules.apply(session, [order.member_id], utcnow())
+def on_order_paid(kernel, session, order):
+    after.record_paid(kernel, session, order)
+
+
+@hookimpl
+def on_order_completed(kernel, session, order):
+    points.earn_for_order(session, config.load(session), order)
+    after.record_completed(kernel, session, order)
+
+
+@hookimpl
+def on_order_refunded(kernel, session, order, refund):
+    points.refund(session, config.load(session), order, refund.id, refund.amount)
+    after.record_refunded(kernel, session, order, refund)
 
 
 @hookimpl
@@ -160,10 +161,8 @@ def on_order_cancelled(session, order):
 
 
 @hookimpl
-def on_member_created(session, member):
-    stats = stats_mod.lock(session, member.id)
-    stats.channel = stats_mod.first_channel(session, member.id)
-    rules.apply(session, [member.id], utcnow())
+def on_member_created(kernel, session, member):
+    after.record_member_created(kernel, session, member)
 
 
 @hookimpl(optionalhook=True)

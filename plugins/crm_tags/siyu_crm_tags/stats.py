@@ -1,5 +1,8 @@
 """Member stats kept current on order events: counts, spend, RFM bands, level, facts.
 
+The order events' figures are counted after the state change commits (outbox tasks in
+``siyu_crm_tags.after``), from what the change saw; points stay in its transaction.
+
 The row per member is created lazily (insert-if-missing, safe when two transactions race)
 and locked before any change, so it is also the per-member mutex for points.
 """
@@ -12,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from siyu.plugin import Order, Touch, utcnow
+from siyu.plugin import Touch, utcnow
 
 from siyu_crm_tags.config import Config
 from siyu_crm_tags.models import Level, MemberStats
@@ -89,16 +92,16 @@ def refresh_derived(stats: MemberStats, cfg: Config, ordered_levels: list[Level]
     stats.updated_at = utcnow()
 
 
-def order_paid(session: Session, cfg: Config, order: Order,
+def order_paid(session: Session, cfg: Config, member_id: int, spend: int, paid_at: datetime,
                ordered_levels: list[Level] | None = None) -> MemberStats:
-    """Count the paid order; returns the member's row, locked (pass it on to ``points``)."""
-    stats = lock(session, order.member_id)
+    """Count a paid order (``spend``: what was left of it when it was paid); returns the
+    member's row, locked. Runs after the payment committed (``siyu_crm_tags.after``)."""
+    stats = lock(session, member_id)
     # Read before changing the row, so that these queries do not flush it half-way.
-    channel = first_channel(session, order.member_id) if stats.channel is None else None
+    channel = first_channel(session, member_id) if stats.channel is None else None
     ordered_levels = levels(session) if ordered_levels is None else ordered_levels
-    paid_at = order.paid_at or utcnow()
     stats.orders_count += 1
-    stats.spend += order.total - order.refunded_amount
+    stats.spend += spend
     stats.first_order_at = min(filter(None, [stats.first_order_at, paid_at]))
     stats.last_order_at = max(filter(None, [stats.last_order_at, paid_at]))
     if stats.channel is None:
@@ -107,27 +110,27 @@ def order_paid(session: Session, cfg: Config, order: Order,
     return stats
 
 
-def order_completed(session: Session, cfg: Config, order: Order,
+def order_completed(session: Session, cfg: Config, member_id: int, spend: int,
                     ordered_levels: list[Level] | None = None) -> MemberStats:
-    """Count the completed order toward levels (what is left of it after refunds so far);
-    returns the member's row, locked. The core completes an order once."""
-    stats = lock(session, order.member_id)
+    """Count a completed order toward levels (``spend``: what was left of it after refunds so
+    far, when it completed); returns the member's row, locked. The core completes an order once."""
+    stats = lock(session, member_id)
     ordered_levels = levels(session) if ordered_levels is None else ordered_levels
-    stats.completed_spend += max(order.total - order.refunded_amount, 0)
+    stats.completed_spend += max(spend, 0)
     refresh_derived(stats, cfg, ordered_levels)
     return stats
 
 
-def order_refunded(session: Session, cfg: Config, order: Order, amount: int,
-                   ordered_levels: list[Level] | None = None) -> MemberStats:
-    """Take the refund off the member's figures; returns the row, locked."""
-    stats = lock(session, order.member_id)
+def order_refunded(session: Session, cfg: Config, member_id: int, amount: int, *, total: int, refunded: int,
+                   completed: bool, ordered_levels: list[Level] | None = None) -> MemberStats:
+    """Take a refund of ``amount`` off the member's figures, as the refund saw the order (its
+    ``total``, ``refunded`` in all with this one, whether it was ``completed``); returns the row, locked."""
+    stats = lock(session, member_id)
     ordered_levels = levels(session) if ordered_levels is None else ordered_levels
     stats.spend -= amount
-    if order.completed_at is not None:  # counted toward levels already: take it off there too
+    if completed:  # counted toward levels already: take it off there too
         stats.completed_spend = max(stats.completed_spend - amount, 0)
-    before = order.refunded_amount - amount
-    if before < order.total <= order.refunded_amount:
+    if refunded - amount < total <= refunded:
         stats.orders_count = max(0, stats.orders_count - 1)  # fully refunded: not a purchase
     refresh_derived(stats, cfg, ordered_levels)
     return stats

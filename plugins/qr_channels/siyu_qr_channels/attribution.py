@@ -1,5 +1,9 @@
 """First- and last-touch channel attribution for members (at sign-up) and orders.
 
+Who brought a member or an order is decided in the sign-up's and checkout's transactions
+(other plugins act on it there); the roll-ups a payment or a refund changes (the order's
+number among the member's paid orders, its revenue) are not money and run after commit.
+
 A touch is the core's ``Touch(source="channel", value=<channel id>)``, recorded whenever a
 storefront URL carries ``?ch=<scene>`` (every ``/q/<scene>`` scan redirects with it).
 First touch: the earliest channel touch ever. Last touch: the latest one no older than the
@@ -14,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from siyu.plugin import PAID_STATES, call_in_transaction, Member, Order, settings, Touch, utcnow
+from siyu.plugin import PAID_STATES, after_commit, call_in_transaction, Member, Order, settings, Touch, utcnow
 from siyu_qr_channels.models import Channel, MemberAttribution, OrderAttribution
 
 SOURCE = "channel"
@@ -105,22 +109,50 @@ def on_order_placed(kernel, session: Session, order: Order) -> None:
 def on_order_paid(session: Session, order: Order) -> None:
     """Number the order among the member's paid orders (1 = first order) and book revenue.
 
-    The member's row is locked so two orders paid at once cannot both be the first. The
-    lock is FOR NO KEY UPDATE (``key_share``): it still serialises payments, but rows that
-    merely reference the member (a chat message's interaction) are not blocked, which would
-    deadlock against a chat post holding its conversation row.
+    Run after the payment committed (the outbox task ``qr_channels.order_paid``), so it counts
+    the member's orders paid before this one (by ``paid_at``, then id) rather than those paid
+    by now: two orders paid at once still get 1 and 2, whichever task runs first, with no lock.
     """
-    session.execute(select(Member.id).where(Member.id == order.member_id).with_for_update(key_share=True))
+    paid_at = order.paid_at or utcnow()
     earlier = session.scalar(select(func.count(Order.id)).where(
-        Order.member_id == order.member_id, Order.status.in_(PAID_STATES), Order.id != order.id)) or 0
+        Order.member_id == order.member_id, Order.status.in_(PAID_STATES), Order.id != order.id,
+        or_(Order.paid_at < paid_at, and_(Order.paid_at == paid_at, Order.id < order.id)))) or 0
     row, _found = _order_row(session, order)
-    row.paid_at = order.paid_at or utcnow()
+    row.paid_at = paid_at
     row.paid_seq = earlier + 1
     row.revenue = order.total - order.refunded_amount
     session.flush()
 
 
 def on_order_refunded(session: Session, order: Order) -> None:
+    """Book what is left of the order's revenue (after commit: ``qr_channels.order_refunded``)."""
     session.execute(update(OrderAttribution).where(OrderAttribution.order_id == order.id)
                     .values(revenue=order.total - order.refunded_amount)
                     .execution_options(synchronize_session=False))
+
+
+# ------------------------------------------------------------- after commit (outbox tasks)
+
+PAID, REFUNDED = "qr_channels.order_paid", "qr_channels.order_refunded"
+
+
+def record_paid(kernel, session: Session, order: Order) -> None:
+    after_commit(kernel, session, PAID, key=f"order:{order.id}:paid", payload={"order_id": order.id},
+                 order_id=order.id)
+
+
+def record_refunded(kernel, session: Session, order: Order, refund) -> None:
+    after_commit(kernel, session, REFUNDED, key=f"refund:{refund.id}", payload={"order_id": order.id},
+                 order_id=order.id)
+
+
+def paid_task(kernel, session: Session, payload: dict) -> None:
+    order = session.get(Order, payload["order_id"])
+    if order is not None:
+        on_order_paid(session, order)
+
+
+def refunded_task(kernel, session: Session, payload: dict) -> None:
+    order = session.get(Order, payload["order_id"])
+    if order is not None:
+        on_order_refunded(session, order)

@@ -42,13 +42,22 @@ def on_order_placed(kernel, session, order):
 
 
 @hookimpl
-def on_order_paid(session, order):
-    attribution.on_order_paid(session, order)
+def register_outbox_tasks(register):
+    register(attribution.PAID, attribution.paid_task)
+    register(attribution.REFUNDED, attribution.refunded_task)
+
+
+# Roll-ups of channel attribution are not money: recorded here, booked after the commit.
 
 
 @hookimpl
-def on_order_refunded(session, order):
-    attribution.on_order_refunded(session, order)
+def on_order_paid(kernel, session, order):
+    attribution.record_paid(kernel, session, order)
+
+
+@hookimpl
+def on_order_refunded(kernel, session, order, refund):
+    attribution.record_refunded(kernel, session, order, refund)
 
 
 @hookimpl
