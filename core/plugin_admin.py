@@ -25,7 +25,7 @@ from siyu.core import settings
 from siyu.core.db import Database, write_transaction
 from siyu.core.errors import ValidationError
 from siyu.core.i18n import lazy_gettext as _l
-from siyu.core.models import Setting
+from siyu.core.models import OutboxEntry, Setting
 
 ENABLED_KEY = "plugins_enabled"
 DISABLED_KEY = "plugins_disabled"
@@ -64,13 +64,15 @@ def set_plugin_enabled(session: Session, name: str, enabled: bool, installed: It
 
 
 def forget_plugin(session: Session, name: str) -> None:
-    """Forget the owner's choice and the stored settings of a removed plugin."""
+    """Forget the owner's choice, the stored settings and the follow-up work (outbox entries,
+    which wait for their plugin) of a removed plugin."""
     with write_transaction(session):
         on, off = stored_choice(session)
         if name in on or name in off:
             settings.put(session, "core", ENABLED_KEY, [n for n in on if n != name])
             settings.put(session, "core", DISABLED_KEY, [n for n in off if n != name])
         session.execute(delete(Setting).where(Setting.plugin == name))
+        session.execute(delete(OutboxEntry).where(OutboxEntry.plugin == name))
 
 
 def configuration_disabled(config: Mapping[str, Any]) -> set[str]:

@@ -250,12 +250,16 @@ def test_remove_asks_then_drops_the_branch_tables_and_choice(shop, core_head, db
 def test_remove_of_an_uninstalled_plugin_forgets_its_choice(shop, core_head, db):
     with write_transaction(db):
         put(db, "core", "plugins_enabled", ["gone"])
+        db.execute(text("INSERT INTO outbox (plugin, task, key, payload, state, attempts, next_attempt_at, "
+                        "last_error, created_at) VALUES ('gone', 'gone.stats', 'order:1:paid', '{}', 'pending', 0, "
+                        "'2026-01-01 00:00:00', '', '2026-01-01 00:00:00')"))
     app = shop.start()
     assert "kept for plugins not installed: gone" in shop.cli(app, "plugins").output
     result = shop.cli(app, "plugins", "remove", "gone", "--yes")
     assert result.exit_code == 0 and "gone is not installed" in result.output
     with app.extensions["siyu"].db.Session() as session:
         assert stored_choice(session) == ([], [])
+        assert session.execute(text("SELECT count(*) FROM outbox")).scalar() == 0  # its waiting work too
     assert "gone" not in shop.cli(app, "plugins").output
 
 
