@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -83,9 +83,22 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
 
 
+_COLUMNS = ("plugin", "task", "key", "order_id", "payload", "state", "attempts", "next_attempt_at", "last_error",
+            "created_at")
+_INSERTS: dict[str, Any] = {}
+
+
 def _insert(session: Session):
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id``, built once per dialect: it runs in the
+    state change's transaction (the payment's), where building it each time would cost more."""
     dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(OutboxEntry)
+    found = _INSERTS.get(dialect)
+    if found is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        found = _INSERTS[dialect] = (
+            insert(OutboxEntry).values({name: bindparam(name) for name in _COLUMNS})
+            .on_conflict_do_nothing(index_elements=["plugin", "task", "key"]).returning(OutboxEntry.id))
+    return found
 
 
 def after_commit(kernel, session: Session, task: str, *, key: str, payload: Mapping[str, Any] | None = None,
@@ -112,10 +125,9 @@ def after_commit(kernel, session: Session, task: str, *, key: str, payload: Mapp
     except (TypeError, ValueError) as exc:
         raise ValueError(f"outbox task {task!r}: the payload must be JSON ({exc})") from None
     now = utcnow()
-    new_id = session.execute(
-        _insert(session).values(plugin=found.plugin, task=task, key=key, order_id=order_id, payload=values,
-                                state=PENDING, attempts=0, next_attempt_at=now, last_error="", created_at=now)
-        .on_conflict_do_nothing(index_elements=["plugin", "task", "key"]).returning(OutboxEntry.id)).scalar()
+    new_id = session.execute(_insert(session), {
+        "plugin": found.plugin, "task": task, "key": key, "order_id": order_id, "payload": values, "state": PENDING,
+        "attempts": 0, "next_attempt_at": now, "last_error": "", "created_at": now}).scalar()
     if new_id is not None:
         session.info.setdefault(RECORDED, []).append((new_id, found.plugin, order_id))
     return new_id

@@ -6,7 +6,7 @@ import time
 
 from siyu.core import hookimpl
 from siyu.core.db import write_transaction
-from siyu.core.outbox import after_commit
+from siyu.core.outbox import RECORDED, after_commit
 
 
 class Notes:
@@ -66,3 +66,9 @@ def record(kernel, session, key: str, task: str = "notes.note", order_id: int | 
     """Record one entry in a unit of work of its own (it runs right after, when inline)."""
     with write_transaction(session):
         return after_commit(kernel, session, task, key=key, payload={"key": key, **payload}, order_id=order_id)
+
+
+def crash(kernel, session) -> None:
+    """In place of ``outbox_runner._committed``: the process dies right after the commit, before it
+    runs the work it recorded (and with it the session that knew about it)."""
+    session.info.pop(RECORDED, None)

@@ -4,11 +4,12 @@ a crash between the commit and the run loses nothing (SQLite; PostgreSQL with
 SIYU_TEST_DATABASE=postgresql, and the races in test_outbox_pg.py)."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from conftest import make_product
-from outbox_helpers import Notes, record
+from outbox_helpers import Notes, crash, record
 from sqlalchemy import func, select
 
 from siyu.core import hookimpl, jobs, outbox_runner
@@ -135,7 +136,7 @@ def test_a_failed_entry_holds_back_the_later_ones_of_its_order_until_retried(ker
 
 def test_a_crash_between_the_commit_and_the_run_loses_nothing(app, kernel, db, notes, monkeypatch):
     # The process dies right after the commit, before it could run the work...
-    monkeypatch.setattr(outbox_runner, "_committed", lambda kernel_, session: None)
+    monkeypatch.setattr(outbox_runner, "_committed", crash)
     record(kernel, db, "after-crash", order_id=3)
     assert notes.ran == [] and entry(db, "after-crash").state == "pending"
     monkeypatch.undo()
@@ -148,6 +149,18 @@ def test_a_crash_between_the_commit_and_the_run_loses_nothing(app, kernel, db, n
         restarted.db.dispose()
     assert restarted_notes.keys() == ["after-crash"] and notes.ran == []
     assert entry(db, "after-crash").state == "done"
+
+
+def test_without_a_worker_a_later_commit_runs_what_a_crash_left_once_a_minute(kernel, db, notes, monkeypatch):
+    monkeypatch.setattr(outbox_runner, "_committed", crash)  # the crash
+    record(kernel, db, "left")
+    monkeypatch.undo()
+    kernel.siyu_outbox_swept = time.monotonic()  # this process looked a moment ago
+    record(kernel, db, "next")
+    assert notes.keys() == ["next"]
+    kernel.siyu_outbox_swept -= outbox_runner.SWEEP_SECONDS + 1  # a minute later
+    record(kernel, db, "later")
+    assert notes.keys() == ["next", "later", "left"]
 
 
 def test_a_crash_inside_the_task_rolls_its_claim_back(kernel, db, notes, monkeypatch):

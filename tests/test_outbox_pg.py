@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from outbox_helpers import Notes, record
+from outbox_helpers import Notes, crash, record
 from sqlalchemy import func, select
 
 from siyu.core import outbox_runner
@@ -38,7 +38,7 @@ def in_order(notes) -> bool:
 
 
 def test_runners_draining_at_once_run_each_entry_once_and_in_order(pg, notes, monkeypatch):
-    monkeypatch.setattr(outbox_runner, "_committed", lambda kernel, session: None)  # workers run it all
+    monkeypatch.setattr(outbox_runner, "_committed", crash)  # workers run it all
     session = pg.db.Session()
     try:
         for step in range(PER_ORDER):
@@ -50,7 +50,7 @@ def test_runners_draining_at_once_run_each_entry_once_and_in_order(pg, notes, mo
         session.close()
     monkeypatch.undo()
 
-    results, errors = run_together(6, lambda i: outbox_runner.drain(pg))
+    results, errors = run_together(6, lambda i: outbox_runner.drain(pg, batch=2))  # small batches: contention
     assert errors == []
     assert sum(r.get("done", 0) for r in results) == ORDERS * PER_ORDER + 10
     assert sum(1 for r in results if r.get("done")) >= 2  # the runners shared the work
