@@ -4,6 +4,7 @@ without plugins, and against a peer (django-oscar), each as a ratio measured in 
     .venv/bin/python bench/run.py --peer         # 3 rounds of 10 s per server and page, updates RESULTS.md
     .venv/bin/python bench/run.py                # the same without the peer
     .venv/bin/python bench/run.py --short        # 1 round of 5 s, printed only (for iterating)
+    .venv/bin/python bench/run.py --checkout     # the checkout alone (no servers), updates its section
 
 In a temporary folder it migrates and seeds a shop (the demo's 12 products topped up to 30,
 a shopper with CRM tags, a distributor's referral link, a channel QR code), copies the 30
@@ -13,8 +14,10 @@ Servers, each gunicorn with 2 sync workers on 127.0.0.1: the storefront with eve
 installed plugin, the same database with no plugin, the bare page, the peer. The shopper
 arrives through the referral link and the channel code and signs in; wrk then loads each
 server's home (catalogue) and product page with those cookies. Afterwards, with the
-servers stopped: CPU per page request in process, and a whole checkout against a bare
-insert (``bench/inprocess.py``). Every server started here is stopped at the end.
+servers stopped: CPU per page request in process (``bench/inprocess.py``), and a whole
+checkout against a bare insert, with the outbox run by a worker and inline (``bench/checkout.py``:
+statements inside the payment's transaction, time per order). Every server started here is
+stopped at the end.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import checkout as checkout_bench  # noqa: E402
 import inprocess  # noqa: E402
 import report  # noqa: E402
 from servers import Server, rss_kib, run_wrk, run_wrk_together, wrk_args  # noqa: E402
@@ -102,9 +106,13 @@ def main(argv=None) -> int:
     parser.add_argument("--peer", action="store_true", help="also measure django-oscar (bench/peer_oscar.py)")
     parser.add_argument("--short", action="store_true", help="one round of 5 s, printed only")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument("--checkout", action="store_true", help="the checkout alone, no servers (its section only)")
     args = parser.parse_args(argv)
+    orders = 150
     if args.short:
-        args.duration, args.rounds, args.no_write = 5, 1, True
+        args.duration, args.rounds, args.no_write, orders = 5, 1, True, 30
+    if args.checkout:
+        return checkout_only(orders, not args.no_write)
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
@@ -144,7 +152,7 @@ def main(argv=None) -> int:
             costs = inprocess.page_costs(instance, baseline_db, {p: {"siyu": paths["siyu"][p],
                                                                      "baseline": paths["baseline"][p]}
                                                                  for p in PAGES}, servers[0].headers)
-            checkout = inprocess.checkout_costs(instance, baseline_db, [r["id"] for r in rows])
+            checkout = checkout_bench.checkout_costs(instance, baseline_db, [r["id"] for r in rows], orders)
             ctx = {
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "loadavg": loadavg,
                 "versions": report.versions() | (__import__("peer_oscar").versions() if args.peer else {}),
@@ -152,10 +160,11 @@ def main(argv=None) -> int:
                 "wrk": " ".join(wrk_args("URL", args.duration, {})), "runs": runs, "paths": paths,
                 "bytes": sizes, "together": together, "rss": rss, "costs": costs, "checkout": checkout,
             }
-            body = report.render(ctx)
-            print("\n" + body)
+            body, checkout_body = report.render(ctx), report.render_checkout(ctx)
+            print("\n" + body + "\n\n" + checkout_body)
             if not args.no_write:
                 report.write(body)
+                report.write(checkout_body, report.CHECKOUT_START, report.CHECKOUT_END)
                 print(f"\nwritten to {report.RESULTS.relative_to(HERE.parent)}")
             bad = sum(r["non2xx"] for page in runs.values() for rs in page.values() for r in rs)
             if bad:
@@ -167,6 +176,30 @@ def main(argv=None) -> int:
         finally:
             for server in servers:
                 server.stop()
+
+
+def checkout_only(orders: int, write: bool) -> int:
+    """Prepare the shop, measure the checkout (with a worker, inline, the bare insert), report."""
+    loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    with tempfile.TemporaryDirectory(prefix="siyu-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        instance = tmp / "instance"
+        instance.mkdir()
+        print("preparing the shop...", flush=True)
+        rows = prepare_shop(instance)
+        baseline_db = tmp / "baseline.db"
+        prepare_baseline(baseline_db, rows)
+        print("checkout...", flush=True)
+        costs = checkout_bench.checkout_costs(instance, baseline_db, [r["id"] for r in rows], orders)
+    ctx = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "loadavg": loadavg,
+           "plugins": plugin_names(), "checkout": costs}
+    body = report.render_checkout(ctx)
+    print("\n" + body)
+    print("\nthe payment's transaction:\n  " + "\n  ".join(costs["statements"]["payment_sql"]))
+    if write:
+        report.write(body, report.CHECKOUT_START, report.CHECKOUT_END)
+        print(f"\nwritten to {report.RESULTS.relative_to(HERE.parent)}")
+    return 0
 
 
 def plugin_names() -> list[str]:
