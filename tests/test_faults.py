@@ -16,8 +16,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from webhook_helpers import intent_event, post, sign
 
+from siyu.core import outbox_runner
 from siyu.core.db import write_transaction
-from siyu.core.models import Order, Payment, Product, Refund, WebhookEvent
+from siyu.core.models import Order, OutboxEntry, Payment, Product, Refund, WebhookEvent
 from siyu.core.orders import place_order
 from siyu.core.payments.manual import ManualProvider
 from siyu.core.refunds import refund_order
@@ -110,10 +111,31 @@ def card_order(kernel, db, member, tag):
     return order
 
 
-def test_webhook_fails_cleanly_at_each_commit_and_the_redelivery_pays_once(client, kernel, db, member):
+@contextmanager
+def own_commits(kernel, monkeypatch):
+    """Count the change's own commits, not those of the follow-up work it records (the outbox,
+    run after them in the same request): the worker is told to run that instead."""
+    monkeypatch.setitem(kernel.config, "OUTBOX_INLINE", False)
+    try:
+        with commits(kernel) as probe:
+            yield probe
+    finally:
+        monkeypatch.setitem(kernel.config, "OUTBOX_INLINE", True)
+
+
+def assert_follow_up_waits_then_runs(kernel, db):
+    """The follow-up work's own commit failed after the change committed: it waits, then runs."""
+    fresh(db)
+    assert db.scalar(select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == "pending")) >= 1
+    assert set(outbox_runner.drain(kernel)) == {"done"}
+    fresh(db)
+    assert db.scalar(select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state != "done")) == 0
+
+
+def test_webhook_fails_cleanly_at_each_commit_and_the_redelivery_pays_once(client, kernel, db, member, monkeypatch):
     probe_order = card_order(kernel, db, member, "probe")
     payload = intent_event("payment_intent.succeeded", "pi_probe", probe_order.total)
-    with commits(kernel) as probe:
+    with own_commits(kernel, monkeypatch) as probe:
         assert post(client, payload, sign(payload)).status_code == 200
     assert probe.seen >= 1
     for k in range(1, probe.seen + 1):
@@ -130,6 +152,14 @@ def test_webhook_fails_cleanly_at_each_commit_and_the_redelivery_pays_once(clien
         fresh(db)
         assert db.get(Order, order.id).status == "paid"
         assert_books_hold(kernel, None)
+    # The next commit is the follow-up work's, after the payment's: the payment stands.
+    order = card_order(kernel, db, member, "after")
+    payload = intent_event("payment_intent.succeeded", "pi_after", order.total)
+    with commits(kernel, fail_at=probe.seen + 1):
+        assert post(client, payload, sign(payload)).get_json()["result"] == "processed"
+    assert fresh(db).get(Order, order.id).status == "paid"
+    assert_follow_up_waits_then_runs(kernel, db)
+    assert_books_hold(kernel, None)
 
 
 class OnceProvider(ManualProvider):
@@ -149,7 +179,7 @@ def test_refund_fails_cleanly_at_each_commit_and_a_retry_refunds_once(kernel, db
     provider = OnceProvider()
     monkeypatch.setitem(kernel.payment_providers, "manual", provider)
     first = paid_order(kernel, db, member, make_product(db, "P0", price=5000), "p0")
-    with commits(kernel) as probe:
+    with own_commits(kernel, monkeypatch) as probe:
         refund_order(kernel, db, first, 1000, "probe")
     points = probe.seen
     assert points >= 2, "reserving and completing commit apart"
@@ -166,5 +196,10 @@ def test_refund_fails_cleanly_at_each_commit_and_a_retry_refunds_once(kernel, db
         assert db.get(Order, order.id).refunded_amount == 1000
         assert db.scalar(select(func.count()).select_from(Refund).where(Refund.order_id == order.id)) == 1
         assert provider.refunds[f"key-{k}"] == 1000
-    assert len(provider.refunds) == points + 1
+    # The next commit is the follow-up work's (the shopper's notice), after the refund's.
+    order = paid_order(kernel, db, member, make_product(db, "AFTER", price=5000), "after")
+    with commits(kernel, fail_at=points + 1):
+        assert refund_order(kernel, db, order, 1000, "key-after").status == "succeeded"
+    assert_follow_up_waits_then_runs(kernel, db)
+    assert len(provider.refunds) == points + 2
     assert_books_hold(kernel, None)
