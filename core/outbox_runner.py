@@ -1,9 +1,10 @@
-"""Running the outbox (``siyu.core.outbox``): claim a due entry, run its task, mark it done.
+"""Running the outbox (``siyu.core.outbox``): claim due entries, run their tasks, mark them done.
 
 The claim (a conditional UPDATE ``pending → running``; ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so runners pass each other by), the task's writes (in a savepoint) and the
-``done`` mark are one transaction (a batch of up to 20 entries, each task in its savepoint): a crash anywhere before the commit rolls all of it back and
-the entry is still pending for the next runner; once committed, no runner sees it due again.
+``done`` mark are one transaction (a batch of up to 20 entries, each task in a savepoint of its
+own): a crash anywhere before the commit rolls all of it back and the entries are still pending
+for the next runner; once committed, no runner sees them due again.
 So across workers and hosts each entry's writes happen once. What a task does outside the
 database (a remote API) happens at least once: make it idempotent with the entry's payload.
 
