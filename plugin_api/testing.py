@@ -21,8 +21,8 @@ from siyu.storefront.testing_kit import (
 from siyu.storefront.testing_gateway import FakeGateway, FakeServer
 from siyu.storefront.testing_outbox import run_outbox
 from siyu.storefront.testing_pg import PostgresCluster
-from siyu.storefront.testing_stripe import deliver_intent_event, pay_by_card, sign_event
 from siyu.storefront.testing_short import short_fixture_names
+from siyu.storefront.testing_stripe import deliver_intent_event, pay_by_card, sign_event
 
 __all__ = [
     "create_app", "TEST_ADDRESS", "give_address", "allow_unpaid_orders", "run_together",
@@ -30,9 +30,9 @@ __all__ = [
     "DEMO_PASSWORD", "run_outbox",
     # a third-party payment gateway and its provider
     "FakeGateway", "FakeServer",
-    # factories
     # the kit's fixtures under short names, for a suite that opts in
     "short_fixture_names",
+    # factories
     "MEMBER_PASSWORD", "STAFF_PASSWORD", "make_product", "make_member", "make_staff", "fresh",
     # the web, as shoppers and staff use it
     "csrf_token", "submit", "login", "staff_login", "add_to_cart", "checkout", "CheckoutRefused",
