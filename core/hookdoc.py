@@ -1,7 +1,7 @@
 """Render ``docs/hooks.md`` from the hook modules: the docstrings are the reference.
 
-The core's hooks (``core/hookspecs.py``) come first, then the storefront's web hooks
-(``storefront/hookspecs.py``) when the storefront is installed.
+The core's hooks (``core/hookspecs.py``, then ``core/hookspecs_people.py``) come first, then
+the storefront's web hooks (``storefront/hookspecs.py``) when the storefront is installed.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from types import ModuleType
 
-from siyu.core import hookspecs
+from siyu.core import hookspecs, hookspecs_people
 from siyu.core.hookexamples import find_examples
 
 GROUP = re.compile(r"^# -+ (.+)$")
@@ -22,8 +22,8 @@ def spec_modules() -> list[ModuleType]:
     try:
         from siyu.storefront import hookspecs as web
     except ImportError:  # pragma: no cover - the core alone
-        return [hookspecs]
-    return [hookspecs, web]
+        return [hookspecs, hookspecs_people]
+    return [hookspecs, hookspecs_people, web]
 
 
 def _functions(module: ModuleType) -> list[ast.FunctionDef]:

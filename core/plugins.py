@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 import pluggy
 
 from siyu.core import hookspecs as core_hookspecs
+from siyu.core import hookspecs_people as core_people_hookspecs
 from siyu.core.isolation import call_isolated, failures_seen  # noqa: F401 - call_isolated is re-exported
 
 log = logging.getLogger("siyu.plugins")
@@ -114,7 +115,7 @@ def make_plugin_manager(
     """
     pm = PluginManager()
     host = list(hookspecs)
-    for module in (core_hookspecs, *host):
+    for module in (core_hookspecs, core_people_hookspecs, *host):
         pm.add_own_hookspecs(module)
     pm.hook.register_hookspecs.call_historic(kwargs={"pm": pm})
     for dotted in DEFAULT_PLUGINS:

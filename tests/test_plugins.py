@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_hook_has_a_docstring_and_docs_are_current():
-    undocumented = [n.name for path in ("core/hookspecs.py", "storefront/hookspecs.py")
+    undocumented = [n.name for path in ("core/hookspecs.py", "core/hookspecs_people.py", "storefront/hookspecs.py")
                     for n in ast.parse((ROOT / path).read_text()).body
                     if isinstance(n, ast.FunctionDef) and not ast.get_docstring(n)]
     assert undocumented == []
