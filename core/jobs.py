@@ -13,6 +13,7 @@ schedule in a thread of this process (the demo).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 import threading
 from datetime import datetime
 from typing import Any, Callable
@@ -31,7 +32,9 @@ def make_queue(kernel) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
         queue: Huey = RedisHuey("siyu", url=url, immediate=immediate)
     elif url.startswith("sqlite:///"):
-        queue = SqliteHuey("siyu", filename=url[len("sqlite:///"):], immediate=immediate)
+        filename = url[len("sqlite:///"):]
+        Path(filename).parent.mkdir(parents=True, exist_ok=True)  # the instance folder, on first use
+        queue = SqliteHuey("siyu", filename=filename, immediate=immediate)
     elif url == "memory:":
         queue = MemoryHuey("siyu", immediate=immediate)
     else:

@@ -44,7 +44,6 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
     instance_path = instance_path or os.environ.get("SIYU_INSTANCE_PATH") or str(Path.cwd() / "instance")
     app = Flask(__name__, instance_path=str(Path(instance_path).resolve()),
                 instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(DEFAULTS)
     app.config.update(
         DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'siyu.db'}",
@@ -65,8 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, plugins: Iterable[A
                 if key == "SECURE_COOKIES" else os.environ[f"SIYU_{key}"]
     if test_config:
         app.config.update(test_config)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = security.load_or_create_secret_key(app.instance_path)
+    # The secret key is read (or made) in the instance folder on first use, by the first request:
+    # building the app for a command that needs none (new-plugin) writes nothing.
+    app.session_interface = security.KeyOnFirstUse()
     # The shop's log lines (time, level, logger; repeats summarised) unless the host set up its
     # own; before the plugin manager (hook tracing) and Flask's logger look for handlers.
     configure_logging(app.config)

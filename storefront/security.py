@@ -8,6 +8,23 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
+
+
+class KeyOnFirstUse(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, which loads the shop's secret key the first time a
+    request opens or saves a session; every other signer (CSRF, the staff cookie) runs after."""
+
+    def get_signing_serializer(self, app: Flask):
+        ensure_secret_key(app)
+        return super().get_signing_serializer(app)
+
+
+def ensure_secret_key(app: Flask) -> str:
+    """The app's secret key: configured, or the instance folder's (created on first use)."""
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+    return app.config["SECRET_KEY"]
 
 
 def load_or_create_secret_key(instance_path: str) -> str:
@@ -19,6 +36,7 @@ def load_or_create_secret_key(instance_path: str) -> str:
     is therefore never seen empty or half written.
     """
     path = Path(instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
     for _attempt in range(50):
         key = _read_key(path)
         if key:

@@ -47,19 +47,21 @@ def test_production_cookies_are_secure_and_secret_key_is_generated(tmp_path, mon
     monkeypatch.delenv("SIYU_SECRET_KEY", raising=False)
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}, instance_path=str(tmp_path / "inst"))
     key_file = tmp_path / "inst" / "secret_key"
-    assert key_file.exists() and len(key_file.read_text().strip()) == 64
-    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    assert app.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert not (tmp_path / "inst").exists(), "building the app writes nothing: the key comes on first use"
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     from siyu.core import migrate
     migrate.upgrade(app.extensions["siyu"])
     response = app.test_client().get("/account/login", base_url="https://shop.test")
+    assert key_file.exists() and len(key_file.read_text().strip()) == 64
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert app.config["SECRET_KEY"] == key_file.read_text().strip()
     assert "max-age" in response.headers["Strict-Transport-Security"]
     cookie = response.headers.get("Set-Cookie", "")
     assert "siyu_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     again = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}, instance_path=str(tmp_path / "inst"))
+    again.test_client().get("/account/login", base_url="https://shop.test")
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
 
 
